@@ -1,0 +1,81 @@
+package io.shopevents.event;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.PathType;
+import com.networknt.schema.SchemaValidatorsConfig;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.stereotype.Component;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks an event's data against its JSON Schema ({@code schemas/<type>.json}).
+ * The same rules guard the REST edge and the consumer, so an event published by hand
+ * to the exchange is held to what the API enforces.
+ */
+@Component
+public class EventDataValidator {
+
+    private final Map<EventType, JsonSchema> schemas = new EnumMap<>(EventType.class);
+
+    public EventDataValidator() {
+        // "message" in a schema holds the human wording of a rule, next to the rule itself
+        SchemaValidatorsConfig config = SchemaValidatorsConfig.builder()
+                .errorMessageKeyword("message")
+                .pathType(PathType.JSON_PATH)
+                .build();
+        JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
+        for (EventType type : EventType.values()) {
+            String location = "schemas/" + type.eventName() + ".json";
+            try (InputStream in = new ClassPathResource(location).getInputStream()) {
+                schemas.put(type, factory.getSchema(in, config));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + location, e);
+            }
+        }
+    }
+
+    /** Every rule the data breaks, one entry per bad field, in field order; empty when valid. */
+    public List<FieldError> validate(EventType type, JsonNode data) {
+        return schemas.get(type).validate(data).stream()
+                .map(EventDataValidator::toFieldError)
+                .distinct()
+                .sorted(Comparator.comparing(FieldError::field).thenComparing(FieldError::message))
+                .toList();
+    }
+
+    private static FieldError toFieldError(ValidationMessage m) {
+        String location = m.getInstanceLocation().toString();
+        String field = location.startsWith("$.") ? location.substring(2) : "";
+        String keyword = m.getType();
+        // "required" and "additionalProperties" are reported on the object; name the property itself
+        if (("required".equals(keyword) || "additionalProperties".equals(keyword)) && m.getProperty() != null) {
+            field = field.isEmpty() ? m.getProperty() : field + "." + m.getProperty();
+        }
+        return new FieldError(field, wording(m, keyword));
+    }
+
+    private static String wording(ValidationMessage m, String keyword) {
+        return switch (keyword) {
+            case "required" -> "is required";
+            case "additionalProperties" -> "is not a known field";
+            default -> stripLocation(m.getMessage());
+        };
+    }
+
+    /** networknt prefixes messages with the instance location ("$.email: ..."); the field is named apart. */
+    private static String stripLocation(String message) {
+        int colon = message.indexOf(": ");
+        return message.startsWith("$") && colon > 0 ? message.substring(colon + 2) : message;
+    }
+}
