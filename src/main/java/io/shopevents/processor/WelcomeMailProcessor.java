@@ -1,0 +1,98 @@
+package io.shopevents.processor;
+
+import com.samskivert.mustache.Mustache;
+import com.samskivert.mustache.Template;
+import io.shopevents.event.CloudEvent;
+import io.shopevents.event.CloudEvents;
+import io.shopevents.event.InvalidEventException;
+import io.shopevents.event.UserRegistered;
+import io.shopevents.store.ProcessedEvents;
+import org.apache.camel.CamelExecutionException;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.mail.MailConstants;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.stereotype.Component;
+
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/**
+ * user_registered: sends one welcome mail over SMTP (camel-mail), an HTML part with a plain-text
+ * alternative, both from templates under {@code mail/}. The mail is sent inside the transaction
+ * that records the event id, so a failed send is retried and a sent one is not sent again.
+ */
+@Component("welcomeMail")
+public class WelcomeMailProcessor {
+
+    static final String NAME = "welcome-mail";
+    private static final Logger log = LoggerFactory.getLogger(WelcomeMailProcessor.class);
+
+    private final CloudEvents cloudEvents;
+    private final ProcessedEvents processedEvents;
+    private final ProducerTemplate producer;
+    private final String endpoint;
+    private final String from;
+    private final Template subject;
+    private final Template text;
+    private final Template html;
+
+    public WelcomeMailProcessor(CloudEvents cloudEvents, ProcessedEvents processedEvents, ProducerTemplate producer,
+                                @Value("${shop.mail.endpoint}") String endpoint, @Value("${mail.from}") String from) {
+        this.cloudEvents = cloudEvents;
+        this.processedEvents = processedEvents;
+        this.producer = producer;
+        this.endpoint = endpoint;
+        this.from = from;
+        // the subject and plain text are not HTML: no HTML escaping there; the HTML part escapes every value
+        Mustache.Compiler plain = Mustache.compiler().escapeHTML(false);
+        this.subject = compile(plain, "mail/welcome-subject.mustache");
+        this.text = compile(plain, "mail/welcome.txt.mustache");
+        this.html = compile(Mustache.compiler().escapeHTML(true), "mail/welcome.html.mustache");
+    }
+
+    public void send(CloudEvent event) {
+        UserRegistered user = cloudEvents.data(event, UserRegistered.class);
+        // second line against mail header injection, behind the schema check: no control characters in headers
+        if (hasControlCharacter(user.email()) || hasControlCharacter(user.username())) {
+            throw new InvalidEventException("user_registered data has control characters in email or username");
+        }
+        boolean sent = processedEvents.once(NAME, event.id(), () -> {
+            Map<String, Object> model = Map.of("username", user.username(), "email", user.email(), "userId", user.userId());
+            try {
+                producer.sendBodyAndHeaders(endpoint, html.execute(model), Map.of(
+                        "To", user.email(),
+                        "From", from,
+                        "Subject", subject.execute(model).strip(),
+                        MailConstants.MAIL_ALTERNATIVE_BODY, text.execute(model)));
+            } catch (CamelExecutionException e) {
+                // name the SMTP failure itself in logs and dead-letter headers, not Camel's wrapper
+                throw new MailNotSentException("welcome mail for user " + user.userId() + " not sent: "
+                        + e.getCause().getMessage(), e.getCause());
+            }
+        });
+        if (sent) {
+            log.info("welcome mail for user {} sent (event {})", user.userId(), event.id());
+        } else {
+            log.info("event {} was already applied; no second welcome mail for user {}", event.id(), user.userId());
+        }
+    }
+
+    private static boolean hasControlCharacter(String value) {
+        return value.chars().anyMatch(Character::isISOControl);
+    }
+
+    private static Template compile(Mustache.Compiler compiler, String location) {
+        try (Reader reader = new InputStreamReader(new ClassPathResource(location).getInputStream(), StandardCharsets.UTF_8)) {
+            return compiler.compile(reader);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read mail template " + location, e);
+        }
+    }
+}

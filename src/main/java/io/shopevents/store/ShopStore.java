@@ -1,0 +1,80 @@
+package io.shopevents.store;
+
+import io.shopevents.api.NotFoundException;
+import io.shopevents.event.OrderPlaced;
+import io.shopevents.event.PaymentProcessed;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+import java.math.BigDecimal;
+import java.sql.Timestamp;
+import java.time.Instant;
+
+/**
+ * Orders and payments. An order's status is not stored but derived: PAID as soon as a payment
+ * for it exists, else PLACED. So the end state is the same whichever of the two events arrives
+ * first, and concurrent consumers cannot race each other into a wrong status.
+ */
+@Repository("shopStore")
+public class ShopStore {
+
+    private final JdbcClient jdbc;
+
+    public ShopStore(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /** Records the order; the first order_placed for an order id wins. True if it was new. */
+    public boolean placeOrder(OrderPlaced order) {
+        return jdbc.sql("""
+                        INSERT INTO orders (order_id, user_id, order_total, placed_at)
+                        VALUES (:orderId, :userId, :orderTotal, :now)
+                        ON CONFLICT DO NOTHING""")
+                .param("orderId", order.orderId())
+                .param("userId", order.userId())
+                .param("orderTotal", order.orderTotal())
+                .param("now", Timestamp.from(Instant.now()))
+                .update() == 1;
+    }
+
+    /** Records the payment, which makes its order PAID. True if it was new. */
+    public boolean recordPayment(PaymentProcessed payment) {
+        return jdbc.sql("""
+                        INSERT INTO payments (payment_id, order_id, payment_amount, processed_at)
+                        VALUES (:paymentId, :orderId, :paymentAmount, :now)
+                        ON CONFLICT DO NOTHING""")
+                .param("paymentId", payment.paymentId())
+                .param("orderId", payment.orderId())
+                .param("paymentAmount", payment.paymentAmount())
+                .param("now", Timestamp.from(Instant.now()))
+                .update() == 1;
+    }
+
+    public OrderView order(String orderId) {
+        return jdbc.sql("""
+                        SELECT o.order_id, o.user_id, o.order_total,
+                               CASE WHEN EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.order_id)
+                                    THEN 'PAID' ELSE 'PLACED' END AS status
+                        FROM orders o WHERE o.order_id = :orderId""")
+                .param("orderId", orderId)
+                .query((rs, n) -> new OrderView(rs.getString("order_id"), rs.getString("user_id"),
+                        money(rs.getBigDecimal("order_total")), rs.getString("status")))
+                .optional()
+                .orElseThrow(() -> new NotFoundException("no order with id '" + orderId + "'"));
+    }
+
+    public PaymentView payment(String paymentId) {
+        return jdbc.sql("SELECT payment_id, order_id, payment_amount FROM payments WHERE payment_id = :paymentId")
+                .param("paymentId", paymentId)
+                .query((rs, n) -> new PaymentView(rs.getString("payment_id"), rs.getString("order_id"),
+                        money(rs.getBigDecimal("payment_amount")), "PROCESSED"))
+                .optional()
+                .orElseThrow(() -> new NotFoundException("no payment with id '" + paymentId + "'"));
+    }
+
+    /** Amounts are kept to 4 decimal places; shown with at least 2 (100.00, 19.99, 0.1234). */
+    private static BigDecimal money(BigDecimal stored) {
+        BigDecimal exact = stored.stripTrailingZeros();
+        return exact.scale() < 2 ? exact.setScale(2) : exact;
+    }
+}
