@@ -33,6 +33,7 @@ import java.time.Duration;
 public abstract class IntegrationTest {
 
     /** One SMTP server for the whole test JVM, on a free port. */
+    private static final int SMTP_PORT = freePort();
     protected static final GreenMail greenMail = startGreenMail();
 
     protected static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -48,7 +49,7 @@ public abstract class IntegrationTest {
 
     @DynamicPropertySource
     static void smtpServer(DynamicPropertyRegistry registry) {
-        registry.add("mail.smtp.port", () -> greenMail.getSmtp().getPort());
+        registry.add("mail.smtp.port", () -> SMTP_PORT);
     }
 
     protected HttpResponse<String> post(String path, String contentType, String body) {
@@ -98,7 +99,7 @@ public abstract class IntegrationTest {
     }
 
     private static GreenMail startGreenMail() {
-        GreenMail server = new GreenMail(new ServerSetup(freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+        GreenMail server = new GreenMail(new ServerSetup(SMTP_PORT, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
         server.start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::stop));
         return server;

@@ -1,0 +1,271 @@
+package io.shopevents;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.rabbitmq.client.GetResponse;
+import io.shopevents.support.DeadLetters;
+import io.shopevents.support.IntegrationTest;
+import jakarta.mail.Message.RecipientType;
+import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeMultipart;
+import org.junit.jupiter.api.Test;
+import org.springframework.amqp.core.Message;
+import org.springframework.amqp.core.MessageProperties;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Events consumed from shop.events.dispatch reach their processor, once, or the dead-letter queue. */
+class DispatchIT extends IntegrationTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Test
+    void registeredUserGetsOneWelcomeMail() throws Exception {
+        String email = unique("ann") + "@example.com";
+
+        HttpResponse<String> response = postJson("/api/users",
+                "{\"userId\":\"" + unique("u") + "\",\"username\":\"Ann Smith\",\"email\":\"" + email + "\"}");
+        assertThat(response.statusCode()).isEqualTo(202);
+
+        await().atMost(WAIT).until(() -> mailsTo(email).size() == 1);
+        MimeMessage mail = mailsTo(email).get(0);
+        assertThat(mail.getRecipients(RecipientType.TO)).extracting(Object::toString).containsExactly(email);
+        assertThat(mail.getSubject()).contains("Welcome").contains("Ann Smith");
+        assertThat(plainText(mail)).contains("Hello Ann Smith");
+        assertThat(html(mail)).contains("Hello Ann Smith");
+    }
+
+    @Test
+    void htmlInUsernameIsEscapedInTheHtmlPart() throws Exception {
+        String email = unique("eve") + "@example.com";
+
+        postJson("/api/users", "{\"userId\":\"1\",\"username\":\"<script>alert(1)</script>\",\"email\":\"" + email + "\"}");
+
+        await().atMost(WAIT).until(() -> mailsTo(email).size() == 1);
+        assertThat(html(mailsTo(email).get(0))).contains("&lt;script&gt;").doesNotContain("<script>");
+        assertThat(plainText(mailsTo(email).get(0))).contains("<script>");
+    }
+
+    @Test
+    void orderIsPlacedThenPaid() {
+        String orderId = unique("order");
+        String paymentId = unique("payment");
+
+        assertThat(postJson("/api/orders", order(orderId, "19.90")).statusCode()).isEqualTo(202);
+        await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
+        JsonNode placed = json(get("/api/orders/" + orderId).body());
+        assertThat(placed.get("status").asText()).isEqualTo("PLACED");
+        assertThat(placed.get("userId").asText()).isEqualTo("user-1");
+        assertThat(placed.get("orderTotal").decimalValue()).isEqualByComparingTo("19.90");
+
+        assertThat(postJson("/api/payments", payment(paymentId, orderId)).statusCode()).isEqualTo(202);
+        await().atMost(WAIT).until(() -> statusOf(orderId).equals("PAID"));
+        JsonNode payment = json(get("/api/payments/" + paymentId).body());
+        assertThat(payment.get("status").asText()).isEqualTo("PROCESSED");
+        assertThat(payment.get("orderId").asText()).isEqualTo(orderId);
+        assertThat(payment.get("paymentAmount").decimalValue()).isEqualByComparingTo("19.90");
+    }
+
+    @Test
+    void paymentBeforeItsOrderGivesTheSameEndState() {
+        String orderId = unique("order");
+        String paymentId = unique("payment");
+
+        postJson("/api/payments", payment(paymentId, orderId));
+        await().atMost(WAIT).until(() -> get("/api/payments/" + paymentId).statusCode() == 200);
+        assertThat(get("/api/orders/" + orderId).statusCode()).isEqualTo(404);
+
+        postJson("/api/orders", order(orderId, "19.90"));
+        await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
+        assertThat(statusOf(orderId)).isEqualTo("PAID");
+    }
+
+    @Test
+    void cloudEventPublishedStraightToTheExchangeIsProcessed() {
+        String orderId = unique("order");
+
+        publish("order_placed", cloudEvent(unique("event"), "order_placed",
+                "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":5}"));
+
+        await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
+        assertThat(statusOf(orderId)).isEqualTo("PLACED");
+    }
+
+    @Test
+    void routingFollowsTheTypeInTheBodyNotTheRoutingKey() {
+        String orderId = unique("order");
+
+        publish("anything.else", cloudEvent(unique("event"), "order_placed",
+                "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":5}"));
+
+        await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
+    }
+
+    @Test
+    void sameEventIdTwiceSendsOneMail() {
+        String eventId = unique("event");
+        String email = unique("bob") + "@example.com";
+        String event = cloudEvent(eventId, "user_registered",
+                "{\"userId\":\"u\",\"username\":\"Bob\",\"email\":\"" + email + "\"}");
+
+        publish("user_registered", event);
+        publish("user_registered", event);
+        String laterEmail = unique("later") + "@example.com";
+        publish("user_registered", cloudEvent(unique("event"), "user_registered",
+                "{\"userId\":\"u\",\"username\":\"Later\",\"email\":\"" + laterEmail + "\"}"));
+
+        // one consumer takes the queue in order: once the later event is done, both copies are
+        await().atMost(WAIT).until(() -> mailsTo(laterEmail).size() == 1);
+        assertThat(mailsTo(email)).hasSize(1);
+    }
+
+    @Test
+    void sameEventIdTwiceChangesTheStoreOnce() {
+        String eventId = unique("event");
+        String firstPayment = unique("payment");
+        String secondPayment = unique("payment");
+        String orderId = unique("order");
+
+        // a redelivery of the same event (same id), even with other data, is not applied again
+        publish("payment_processed", cloudEvent(eventId, "payment_processed", paymentData(firstPayment, orderId)));
+        publish("payment_processed", cloudEvent(eventId, "payment_processed", paymentData(secondPayment, orderId)));
+        String laterOrder = unique("order");
+        publish("order_placed", cloudEvent(unique("event"), "order_placed",
+                "{\"orderId\":\"" + laterOrder + "\",\"userId\":\"u\",\"orderTotal\":1}"));
+
+        await().atMost(WAIT).until(() -> get("/api/orders/" + laterOrder).statusCode() == 200);
+        assertThat(get("/api/payments/" + firstPayment).statusCode()).isEqualTo(200);
+        assertThat(get("/api/payments/" + secondPayment).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void unknownTypeIsDeadLetteredWithTheReason() {
+        String eventId = unique("event");
+
+        publish("order_cancelled", cloudEvent(eventId, "order_cancelled", "{\"orderId\":\"1\"}"));
+
+        GetResponse dead = DeadLetters.take(rabbit, eventId);
+        assertThat(header(dead, "x-exception-class")).isEqualTo("io.shopevents.event.InvalidEventException");
+        assertThat(header(dead, "x-exception-message")).contains("unknown event type 'order_cancelled'");
+        assertThat(header(dead, "x-failed-route")).isEqualTo("dispatch");
+        assertThat(header(dead, "x-attempts")).isEqualTo("1");
+        assertThat(header(dead, "x-failed-at")).isNotBlank();
+        assertThat(dead.getEnvelope().getRoutingKey()).isEqualTo("order_cancelled");
+    }
+
+    @Test
+    void malformedJsonIsDeadLetteredWithTheReason() {
+        String marker = unique("not-json");
+
+        publish("order_placed", "{ this is " + marker);
+
+        GetResponse dead = DeadLetters.take(rabbit, marker);
+        assertThat(header(dead, "x-exception-message")).contains("not valid JSON");
+        assertThat(new String(dead.getBody(), StandardCharsets.UTF_8)).isEqualTo("{ this is " + marker);
+    }
+
+    @Test
+    void dataBreakingItsSchemaIsDeadLetteredNamingTheField() {
+        String eventId = unique("event");
+
+        publish("user_registered", cloudEvent(eventId, "user_registered",
+                "{\"userId\":\"u\",\"username\":\"Mallory\\r\\nBcc: all@example.com\",\"email\":\"m@example.com\"}"));
+
+        GetResponse dead = DeadLetters.take(rabbit, eventId);
+        assertThat(header(dead, "x-exception-message")).contains("data.username");
+    }
+
+    @Test
+    void mailThatCannotBeSentIsRetriedThenDeadLettered() {
+        String eventId = unique("event");
+        String email = unique("nobody") + "@example.com";
+        greenMail.stop(); // the SMTP server is down for longer than the retry budget
+        try {
+            publish("user_registered", cloudEvent(eventId, "user_registered",
+                    "{\"userId\":\"u\",\"username\":\"Nobody\",\"email\":\"" + email + "\"}"));
+
+            GetResponse dead = DeadLetters.take(rabbit, eventId);
+            assertThat(header(dead, "x-exception-class")).isEqualTo("io.shopevents.processor.MailNotSentException");
+            assertThat(header(dead, "x-exception-message")).contains("not sent");
+            assertThat(header(dead, "x-attempts")).isEqualTo("4"); // the first try and 3 redeliveries
+        } finally {
+            greenMail.start();
+        }
+        assertThat(mailsTo(email)).isEmpty();
+    }
+
+    // --- helpers
+
+    private static String unique(String prefix) {
+        return prefix + "-" + UUID.randomUUID();
+    }
+
+    private static String order(String orderId, String total) {
+        return "{\"orderId\":\"" + orderId + "\",\"userId\":\"user-1\",\"orderTotal\":" + total + "}";
+    }
+
+    private static String payment(String paymentId, String orderId) {
+        return paymentData(paymentId, orderId);
+    }
+
+    private static String paymentData(String paymentId, String orderId) {
+        return "{\"paymentId\":\"" + paymentId + "\",\"orderId\":\"" + orderId + "\",\"paymentAmount\":19.90}";
+    }
+
+    private static String cloudEvent(String id, String type, String data) {
+        return "{\"specversion\":\"1.0\",\"id\":\"" + id + "\",\"type\":\"" + type + "\",\"source\":\"/tests\","
+                + "\"time\":\"2026-11-24T12:00:00Z\",\"datacontenttype\":\"application/json\",\"data\":" + data + "}";
+    }
+
+    /** Publishes as an operator would from the management UI: only a routing key and a body. */
+    private void publish(String routingKey, String body) {
+        rabbit.send("shop.events", routingKey, new Message(body.getBytes(StandardCharsets.UTF_8), new MessageProperties()));
+    }
+
+    private String statusOf(String orderId) {
+        HttpResponse<String> response = get("/api/orders/" + orderId);
+        return response.statusCode() == 200 ? json(response.body()).get("status").asText() : "";
+    }
+
+    private static String header(GetResponse response, String name) {
+        Object value = response.getProps().getHeaders().get(name);
+        return value == null ? null : value.toString();
+    }
+
+    private static List<MimeMessage> mailsTo(String email) {
+        return Arrays.stream(greenMail.getReceivedMessages())
+                .filter(m -> {
+                    try {
+                        return Arrays.stream(m.getRecipients(RecipientType.TO)).anyMatch(a -> a.toString().equals(email));
+                    } catch (jakarta.mail.MessagingException e) {
+                        throw new IllegalStateException(e);
+                    }
+                })
+                .toList();
+    }
+
+    private static String plainText(MimeMessage mail) throws Exception {
+        return part(mail, "text/plain");
+    }
+
+    private static String html(MimeMessage mail) throws Exception {
+        return part(mail, "text/html");
+    }
+
+    private static String part(MimeMessage mail, String type) throws Exception {
+        MimeMultipart multipart = (MimeMultipart) mail.getContent();
+        for (int i = 0; i < multipart.getCount(); i++) {
+            if (multipart.getBodyPart(i).isMimeType(type)) {
+                return multipart.getBodyPart(i).getContent().toString();
+            }
+        }
+        throw new AssertionError("no " + type + " part in " + mail.getContentType());
+    }
+}
