@@ -99,6 +99,16 @@ class DispatchIT extends IntegrationTest {
     }
 
     @Test
+    void minimalEnvelopeWithoutOptionalAttributesIsProcessed() {
+        String orderId = unique("order");
+
+        publish("order_placed", "{\"specversion\":\"1.0\",\"id\":\"" + unique("manual") + "\",\"type\":\"order_placed\","
+                + "\"source\":\"/ops\",\"data\":{\"orderId\":\"" + orderId + "\",\"userId\":\"1\",\"orderTotal\":10}}");
+
+        await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
+    }
+
+    @Test
     void routingFollowsTheTypeInTheBodyNotTheRoutingKey() {
         String orderId = unique("order");
 

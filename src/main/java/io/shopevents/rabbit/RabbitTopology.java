@@ -7,6 +7,8 @@ import org.springframework.amqp.core.ExchangeBuilder;
 import org.springframework.amqp.core.Queue;
 import org.springframework.amqp.core.QueueBuilder;
 import org.springframework.amqp.core.TopicExchange;
+import org.springframework.amqp.rabbit.connection.ConnectionFactory;
+import org.springframework.amqp.rabbit.core.RabbitAdmin;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -23,6 +25,18 @@ public class RabbitTopology {
     public static final String DISPATCH_QUEUE = "shop.events.dispatch";
     public static final String DEAD_LETTER_EXCHANGE = "shop.events.dlx";
     public static final String DEAD_LETTER_QUEUE = "shop.events.dead";
+
+    /**
+     * Declares the topology on every new connection. A queue that already exists with other
+     * arguments (say, another delivery limit) is kept as it is, with a warning, instead of
+     * failing every declaration: change a live queue's settings with a policy.
+     */
+    @Bean
+    RabbitAdmin rabbitAdmin(ConnectionFactory connectionFactory) {
+        RabbitAdmin admin = new RabbitAdmin(connectionFactory);
+        admin.setIgnoreDeclarationExceptions(true);
+        return admin;
+    }
 
     @Bean
     Declarables shopEventsTopology(@Value("${shop.dispatch.delivery-limit}") int deliveryLimit) {
