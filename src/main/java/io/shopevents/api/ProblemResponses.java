@@ -19,7 +19,8 @@ public class ProblemResponses {
         if (cause instanceof InvalidEventException invalid && !invalid.errors().isEmpty()) {
             return new Problem("about:blank", title, status, "the request has invalid fields", invalid.errors());
         }
-        if (cause instanceof InvalidEventException || cause instanceof NotFoundException) {
+        if (cause instanceof InvalidEventException || cause instanceof NotFoundException
+                || cause instanceof BadRequestException) {
             return Problem.of(status, title, cause.getMessage());
         }
         if (status == HttpStatus.SERVICE_UNAVAILABLE.value()) {

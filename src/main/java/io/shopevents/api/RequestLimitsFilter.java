@@ -46,13 +46,18 @@ public class RequestLimitsFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        long declared = request.getContentLengthLong();
+        boolean chunked = request.getHeader("Transfer-Encoding") != null;
+        if (declared <= 0 && !chunked) {
+            chain.doFilter(request, response); // no body (POST /api/dead-letters/replay): nothing to guard
+            return;
+        }
         if (!isJson(request.getContentType())) {
             reject(response, HttpStatus.UNSUPPORTED_MEDIA_TYPE, "the body must be JSON (Content-Type: application/json), not "
                     + (request.getContentType() == null ? "a body without Content-Type" : request.getContentType()));
             return;
         }
         long limit = MAX_BODY.toBytes();
-        long declared = request.getContentLengthLong();
         if (declared > limit) {
             reject(response, HttpStatus.PAYLOAD_TOO_LARGE, tooLarge());
             return;
