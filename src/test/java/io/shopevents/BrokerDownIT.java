@@ -34,6 +34,16 @@ class BrokerDownIT extends IntegrationTest {
     }
 
     @Test
+    void healthIsDownWhileTheBrokerIsUnreachable() {
+        HttpResponse<String> response = get("/actuator/health");
+
+        assertThat(response.statusCode()).isEqualTo(503);
+        JsonNode health = json(response.body());
+        assertThat(health.get("status").asText()).isEqualTo("DOWN");
+        assertThat(health.at("/components/rabbit/status").asText()).isEqualTo("DOWN");
+    }
+
+    @Test
     void badInputIsStill400WithoutBroker() {
         HttpResponse<String> response = postJson("/api/orders", "{\"orderId\":\"1\"}");
 
