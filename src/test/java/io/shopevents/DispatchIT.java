@@ -8,15 +8,10 @@ import jakarta.mail.Message.RecipientType;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
 import org.junit.jupiter.api.Test;
-import org.springframework.amqp.core.Message;
-import org.springframework.amqp.core.MessageProperties;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.List;
-import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -213,10 +208,6 @@ class DispatchIT extends IntegrationTest {
 
     // --- helpers
 
-    private static String unique(String prefix) {
-        return prefix + "-" + UUID.randomUUID();
-    }
-
     private static String order(String orderId, String total) {
         return "{\"orderId\":\"" + orderId + "\",\"userId\":\"user-1\",\"orderTotal\":" + total + "}";
     }
@@ -229,16 +220,6 @@ class DispatchIT extends IntegrationTest {
         return "{\"paymentId\":\"" + paymentId + "\",\"orderId\":\"" + orderId + "\",\"paymentAmount\":19.90}";
     }
 
-    private static String cloudEvent(String id, String type, String data) {
-        return "{\"specversion\":\"1.0\",\"id\":\"" + id + "\",\"type\":\"" + type + "\",\"source\":\"/tests\","
-                + "\"time\":\"2026-11-24T12:00:00Z\",\"datacontenttype\":\"application/json\",\"data\":" + data + "}";
-    }
-
-    /** Publishes as an operator would from the management UI: only a routing key and a body. */
-    private void publish(String routingKey, String body) {
-        rabbit.send("shop.events", routingKey, new Message(body.getBytes(StandardCharsets.UTF_8), new MessageProperties()));
-    }
-
     private String statusOf(String orderId) {
         HttpResponse<String> response = get("/api/orders/" + orderId);
         return response.statusCode() == 200 ? json(response.body()).get("status").asText() : "";
@@ -247,18 +228,6 @@ class DispatchIT extends IntegrationTest {
     private static String header(GetResponse response, String name) {
         Object value = response.getProps().getHeaders().get(name);
         return value == null ? null : value.toString();
-    }
-
-    private static List<MimeMessage> mailsTo(String email) {
-        return Arrays.stream(greenMail.getReceivedMessages())
-                .filter(m -> {
-                    try {
-                        return Arrays.stream(m.getRecipients(RecipientType.TO)).anyMatch(a -> a.toString().equals(email));
-                    } catch (jakarta.mail.MessagingException e) {
-                        throw new IllegalStateException(e);
-                    }
-                })
-                .toList();
     }
 
     private static String plainText(MimeMessage mail) throws Exception {

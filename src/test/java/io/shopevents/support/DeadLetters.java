@@ -31,6 +31,11 @@ public final class DeadLetters {
         return found.get();
     }
 
+    /** Takes the dead letter whose body contains marker if it is there now; for proving it is not. */
+    public static Optional<GetResponse> takeIfPresent(RabbitTemplate rabbit, String marker) {
+        return takeOnce(rabbit, marker);
+    }
+
     private static Optional<GetResponse> takeOnce(RabbitTemplate rabbit, String marker) {
         return rabbit.execute(channel -> {
             List<Long> others = new ArrayList<>();

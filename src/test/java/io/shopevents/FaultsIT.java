@@ -1,0 +1,244 @@
+package io.shopevents;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.shopevents.support.Broker;
+import io.shopevents.support.DeadLetters;
+import io.shopevents.support.IntegrationTest;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.AdviceWith;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.support.EventNotifierSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.apache.camel.spi.EventNotifier;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Delivery guarantees under injected faults: SMTP down, a crash before the ack, the broker dropping connections. */
+@Import(FaultsIT.SmtpComesBack.class)
+class FaultsIT extends IntegrationTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    /** How often the dispatch route reached the end of each crash-marked event. */
+    private static final Map<String, AtomicInteger> crashRuns = new ConcurrentHashMap<>();
+
+    /** When non-zero: the redelivery attempt before which the SMTP server comes back up. */
+    private static volatile int smtpBackAtRedelivery;
+
+    /**
+     * Starts GreenMail from inside Camel's error handler, just before the chosen redelivery, so
+     * the attempts before it fail and that one succeeds. A bean, because Camel only emits
+     * redelivery events to notifiers present when it starts.
+     */
+    @TestConfiguration
+    static class SmtpComesBack {
+        @Bean
+        EventNotifier smtpComesBackOnRedelivery() {
+            return new EventNotifierSupport() {
+                @Override
+                public void notify(CamelEvent event) {
+                    if (event instanceof CamelEvent.ExchangeRedeliveryEvent redelivery
+                            && smtpBackAtRedelivery > 0 && redelivery.getAttempt() == smtpBackAtRedelivery
+                            && !smtpRunning()) {
+                        greenMail.start();
+                    }
+                }
+            };
+        }
+    }
+
+    @Autowired
+    private CamelContext camel;
+
+    @Autowired
+    private JdbcClient jdbc;
+
+    @BeforeEach
+    void crashOnceAfterTheEffectIsCommitted() throws Exception {
+        if (camel.getRoute("dispatch").getProperties().containsKey("advised")) {
+            return;
+        }
+        // after a processor has committed its effect, an event whose id starts with "crash-"
+        // loses the broker connection the first time through: the ack cannot happen, and the
+        // broker redelivers the message as it would after a crash
+        for (String step : List.of("apply-order-status", "apply-payment-status", "send-welcome-mail")) {
+            AdviceWith.adviceWith(camel, "dispatch", route -> route.weaveById(step).after().process(this::crashOnce));
+        }
+        camel.getRoute("dispatch").getProperties().put("advised", true);
+    }
+
+    @AfterEach
+    void smtpServerIsUpAgain() {
+        if (!smtpRunning()) {
+            greenMail.start();
+        }
+    }
+
+    /** GreenMail drops its SMTP service on stop, so a stopped server has none. */
+    private static boolean smtpRunning() {
+        return greenMail.getSmtp() != null && greenMail.getSmtp().isRunning();
+    }
+
+    private void crashOnce(Exchange exchange) {
+        String eventId = exchange.getMessage().getBody(io.shopevents.event.CloudEvent.class).id();
+        if (eventId.startsWith("crash-") && crashRuns.computeIfAbsent(eventId, id -> new AtomicInteger()).incrementAndGet() == 1) {
+            Broker.closeAllConnections();
+        }
+    }
+
+    @Test
+    void smtpDownForTheFirstAttemptsThenUpSendsExactlyOneMail() throws Exception {
+        String eventId = unique("event");
+        String email = unique("flaky") + "@example.com";
+        greenMail.stop();
+        smtpBackAtRedelivery = 2;
+        try {
+            publish("user_registered", cloudEvent(eventId, "user_registered",
+                    "{\"userId\":\"u\",\"username\":\"Flaky\",\"email\":\"" + email + "\"}"));
+
+            await().atMost(WAIT).until(() -> mailsTo(email).size() == 1);
+        } finally {
+            smtpBackAtRedelivery = 0;
+        }
+        assertExactlyOneMailAndAcked(email, eventId);
+    }
+
+    @Test
+    void smtpDownLongerThanTheRetryBudgetIsDeadLetteredAndReplayedOnce() {
+        String eventId = unique("event");
+        String email = unique("patient") + "@example.com";
+        greenMail.stop();
+        publish("user_registered", cloudEvent(eventId, "user_registered",
+                "{\"userId\":\"u\",\"username\":\"Patient\",\"email\":\"" + email + "\"}"));
+
+        await().atMost(WAIT).until(() -> deadLetter(eventId) != null);
+        JsonNode dead = deadLetter(eventId);
+        assertThat(dead.get("type").asText()).isEqualTo("user_registered");
+        assertThat(dead.get("exceptionClass").asText()).isEqualTo("io.shopevents.processor.MailNotSentException");
+        assertThat(dead.get("attempts").asInt()).isEqualTo(4);
+        assertThat(dead.get("reason").asText()).contains("not sent");
+        assertThat(mailsTo(email)).isEmpty();
+
+        greenMail.start();
+        HttpResponse<String> replay = send(java.net.http.HttpRequest.newBuilder(uri("/api/dead-letters/replay"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+        assertThat(replay.statusCode()).isEqualTo(200);
+        assertThat(json(replay.body()).get("replayed").asInt()).isPositive();
+
+        await().atMost(WAIT).until(() -> mailsTo(email).size() == 1);
+        assertExactlyOneMailAndAcked(email, eventId);
+        assertThat(deadLetter(eventId)).as("replayed, so no longer dead").isNull();
+    }
+
+    @Test
+    void listingDeadLettersLeavesThemInTheQueue() {
+        String eventId = unique("event");
+        publish("order_cancelled", cloudEvent(eventId, "order_cancelled", "{}"));
+
+        await().atMost(WAIT).until(() -> deadLetter(eventId) != null);
+        JsonNode listed = deadLetter(eventId);
+        assertThat(listed.get("reason").asText()).contains("unknown event type");
+        assertThat(listed.get("attempts").asInt()).isEqualTo(1);
+        // listed twice: listing does not consume
+        assertThat(deadLetter(eventId)).isNotNull();
+        assertThat(DeadLetters.takeIfPresent(rabbit, eventId)).isPresent();
+    }
+
+    @Test
+    void badReplayLimitIs400() {
+        HttpResponse<String> response = send(java.net.http.HttpRequest.newBuilder(uri("/api/dead-letters/replay?limit=lots"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(json(response.body()).get("detail").asText()).contains("limit");
+    }
+
+    @Test
+    void crashAfterTheOrderIsCommittedAppliesNothingTwice() {
+        String eventId = unique("crash");
+        String orderId = unique("order");
+
+        publish("order_placed", cloudEvent(eventId, "order_placed",
+                "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":12.50}"));
+
+        // the broker redelivers after the consumer reconnects; the second run finds the event applied
+        await().atMost(WAIT).until(() -> crashRuns.containsKey(eventId) && crashRuns.get(eventId).get() == 2);
+        assertThat(jdbc.sql("SELECT COUNT(*) FROM orders WHERE order_id = ?").param(orderId).query(Long.class).single())
+                .isEqualTo(1);
+        assertThat(jdbc.sql("SELECT COUNT(*) FROM processed_events WHERE event_id = ?").param(eventId)
+                .query(Long.class).single()).isEqualTo(1);
+    }
+
+    @Test
+    void crashAfterTheMailIsSentSendsNoSecondMail() {
+        String eventId = unique("crash");
+        String email = unique("crash") + "@example.com";
+
+        publish("user_registered", cloudEvent(eventId, "user_registered",
+                "{\"userId\":\"u\",\"username\":\"Crash\",\"email\":\"" + email + "\"}"));
+
+        await().atMost(WAIT).until(() -> crashRuns.containsKey(eventId) && crashRuns.get(eventId).get() == 2);
+        assertExactlyOneMailAndAcked(email, eventId);
+    }
+
+    @Test
+    void consumersAndPublishersReconnectAfterTheBrokerDropsThem() {
+        Broker.closeAllConnections();
+        String orderId = unique("order");
+
+        HttpResponse<String> response = postJson("/api/orders",
+                "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":1}");
+
+        assertThat(response.statusCode()).isEqualTo(202);
+        await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
+    }
+
+    @Test
+    void healthIsUpWithTheBrokerAndDatabase() {
+        HttpResponse<String> response = get("/actuator/health");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode health = json(response.body());
+        assertThat(health.get("status").asText()).isEqualTo("UP");
+        assertThat(health.at("/components/rabbit/status").asText()).isEqualTo("UP");
+        assertThat(health.at("/components/db/status").asText()).isEqualTo("UP");
+        assertThat(health.at("/components/camelHealth/status").asText()).isEqualTo("UP");
+    }
+
+    /** The mail arrived once; a later event's mail proves the queue moved on; no dead letter was left. */
+    private void assertExactlyOneMailAndAcked(String email, String eventId) {
+        String later = unique("later") + "@example.com";
+        publish("user_registered", cloudEvent(unique("event"), "user_registered",
+                "{\"userId\":\"u\",\"username\":\"Later\",\"email\":\"" + later + "\"}"));
+        await().atMost(WAIT).until(() -> mailsTo(later).size() == 1);
+        assertThat(mailsTo(email)).hasSize(1);
+        assertThat(DeadLetters.takeIfPresent(rabbit, eventId)).isEmpty();
+    }
+
+    private JsonNode deadLetter(String eventId) {
+        HttpResponse<String> response = get("/api/dead-letters?limit=1000");
+        assertThat(response.statusCode()).isEqualTo(200);
+        for (JsonNode letter : json(response.body()).get("deadLetters")) {
+            if (eventId.equals(letter.path("id").asText())) {
+                return letter;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,35 @@
+package io.shopevents.support;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+/** Faults injected into the real broker with its own CLI, as an operator would. */
+public final class Broker {
+
+    private Broker() {
+    }
+
+    /** The broker closes every client connection (consumers and publishers alike), as on a network drop. */
+    public static void closeAllConnections() {
+        run("rabbitmqctl", "close_all_connections", "shop-events test: simulated connection loss");
+    }
+
+    private static void run(String... command) {
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " did not finish in 60 s");
+            }
+            String output = new String(process.getInputStream().readAllBytes());
+            if (process.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + command[0] + " (it must be on the PATH)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
