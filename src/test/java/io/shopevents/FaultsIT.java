@@ -1,6 +1,7 @@
 package io.shopevents;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.shopevents.store.ProcessedEvents;
 import io.shopevents.support.Broker;
 import io.shopevents.support.DeadLetters;
 import io.shopevents.support.IntegrationTest;
@@ -13,6 +14,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.apache.camel.spi.EventNotifier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
@@ -21,7 +24,14 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,6 +44,7 @@ import static org.awaitility.Awaitility.await;
 class FaultsIT extends IntegrationTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final Logger log = LoggerFactory.getLogger(FaultsIT.class);
 
     /** How often the dispatch route reached the end of each crash-marked event. */
     private static final Map<String, AtomicInteger> crashRuns = new ConcurrentHashMap<>();
@@ -68,6 +79,9 @@ class FaultsIT extends IntegrationTest {
 
     @Autowired
     private JdbcClient jdbc;
+
+    @Autowired
+    private ProcessedEvents processedEvents;
 
     @BeforeEach
     void crashOnceAfterTheEffectIsCommitted() throws Exception {
@@ -207,6 +221,91 @@ class FaultsIT extends IntegrationTest {
 
         assertThat(response.statusCode()).isEqualTo(202);
         await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
+    }
+
+    @Test
+    void connectionsDroppedWhileClientsPostEveryAcceptedEventIsAppliedOnceAndNoRefusedOne() throws Exception {
+        String run = unique("drop");
+        int events = 1000;
+        Map<String, Integer> answers = new ConcurrentHashMap<>();
+        Map<String, String> acceptedEventIds = new ConcurrentHashMap<>();
+        AtomicInteger answered = new AtomicInteger();
+        ExecutorService clients = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> calls = new ArrayList<>();
+            for (int i = 0; i < events; i++) {
+                String orderId = run + "-" + i;
+                calls.add(clients.submit(() -> {
+                    HttpResponse<String> response = postJson("/api/orders",
+                            "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":1}");
+                    answers.put(orderId, response.statusCode());
+                    if (response.statusCode() == 202) {
+                        acceptedEventIds.put(orderId, json(response.body()).get("eventId").asText());
+                    }
+                    // mid-stream, the broker drops every connection: publishers and the consumer alike
+                    if (answered.incrementAndGet() == events / 3) {
+                        Broker.closeAllConnections();
+                    }
+                }));
+            }
+            for (Future<?> call : calls) {
+                call.get(2, TimeUnit.MINUTES);
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+
+        assertThat(answers).hasSize(events);
+        assertThat(answers.values()).as("every call is accepted or refused, nothing else").isSubsetOf(202, 503);
+        List<String> accepted = answers.entrySet().stream().filter(a -> a.getValue() == 202).map(Map.Entry::getKey).toList();
+        List<String> refused = answers.entrySet().stream().filter(a -> a.getValue() == 503).map(Map.Entry::getKey).toList();
+        assertThat(accepted).as("most calls are accepted").hasSizeGreaterThan(events / 2);
+        log.info("connection drop under load: {} accepted, {} refused with 503", accepted.size(), refused.size());
+
+        // once a later event is through, everything before it (redeliveries included) has been handled
+        String last = run + "-last";
+        await().atMost(WAIT).until(() -> postJson("/api/orders",
+                "{\"orderId\":\"" + last + "\",\"userId\":\"u\",\"orderTotal\":1}").statusCode() == 202);
+        await().atMost(Duration.ofMinutes(2)).until(() -> get("/api/orders/" + last).statusCode() == 200);
+
+        Set<String> applied = new HashSet<>(jdbc.sql("SELECT order_id FROM orders WHERE order_id LIKE :run")
+                .param("run", run + "-%").query(String.class).list());
+        assertThat(applied).as("every accepted event is applied").containsAll(accepted);
+        assertThat(refused).as("no refused event is applied").noneMatch(applied::contains);
+        Set<String> appliedEventIds = new HashSet<>(jdbc.sql("SELECT event_id FROM processed_events WHERE processor = 'order-status'")
+                .query(String.class).list());
+        assertThat(appliedEventIds).as("each accepted event id is recorded as applied").containsAll(acceptedEventIds.values());
+    }
+
+    @Test
+    void withdrawnEventThatReachesTheQueueAnywayChangesNothing() {
+        String eventId = unique("event");
+        String orderId = unique("order");
+
+        // what the REST edge does before answering 503 for an event the broker did not confirm
+        assertThat(processedEvents.withdraw(eventId)).isTrue();
+        publish("order_placed", cloudEvent(eventId, "order_placed",
+                "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":3}"));
+
+        String later = unique("order");
+        publish("order_placed", cloudEvent(unique("event"), "order_placed",
+                "{\"orderId\":\"" + later + "\",\"userId\":\"u\",\"orderTotal\":3}"));
+        await().atMost(WAIT).until(() -> get("/api/orders/" + later).statusCode() == 200);
+        assertThat(get("/api/orders/" + orderId).statusCode()).isEqualTo(404);
+        assertThat(DeadLetters.takeIfPresent(rabbit, eventId)).as("skipped, not dead-lettered").isEmpty();
+    }
+
+    @Test
+    void appliedEventCannotBeWithdrawn() {
+        String eventId = unique("event");
+        String orderId = unique("order");
+        publish("order_placed", cloudEvent(eventId, "order_placed",
+                "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":3}"));
+        await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
+
+        // the REST edge then answers 202: the event has taken effect
+        assertThat(processedEvents.withdraw(eventId)).isFalse();
+        assertThat(get("/api/orders/" + orderId).statusCode()).isEqualTo(200);
     }
 
     @Test

@@ -24,17 +24,18 @@ public class OrderStatusProcessor {
         this.cloudEvents = cloudEvents;
         this.processedEvents = processedEvents;
         this.store = store;
+        processedEvents.register(NAME);
     }
 
     public void apply(CloudEvent event) {
         OrderPlaced order = cloudEvents.data(event, OrderPlaced.class);
-        boolean applied = processedEvents.once(NAME, event.id(), () -> {
+        ProcessedEvents.Outcome outcome = processedEvents.once(NAME, event.id(), () -> {
             if (!store.placeOrder(order)) {
                 log.warn("order {} is already recorded; event {} leaves it as it is", order.orderId(), event.id());
             }
         });
-        if (!applied) {
-            log.info("event {} was already applied; order {} unchanged", event.id(), order.orderId());
+        if (outcome != ProcessedEvents.Outcome.APPLIED) {
+            log.info("event {} {}; order {} unchanged", event.id(), outcome, order.orderId());
         }
     }
 }

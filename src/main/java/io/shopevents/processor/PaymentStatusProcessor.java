@@ -24,17 +24,18 @@ public class PaymentStatusProcessor {
         this.cloudEvents = cloudEvents;
         this.processedEvents = processedEvents;
         this.store = store;
+        processedEvents.register(NAME);
     }
 
     public void apply(CloudEvent event) {
         PaymentProcessed payment = cloudEvents.data(event, PaymentProcessed.class);
-        boolean applied = processedEvents.once(NAME, event.id(), () -> {
+        ProcessedEvents.Outcome outcome = processedEvents.once(NAME, event.id(), () -> {
             if (!store.recordPayment(payment)) {
                 log.warn("payment {} is already recorded; event {} leaves it as it is", payment.paymentId(), event.id());
             }
         });
-        if (!applied) {
-            log.info("event {} was already applied; payment {} unchanged", event.id(), payment.paymentId());
+        if (outcome != ProcessedEvents.Outcome.APPLIED) {
+            log.info("event {} {}; payment {} unchanged", event.id(), outcome, payment.paymentId());
         }
     }
 }

@@ -50,6 +50,7 @@ public class WelcomeMailProcessor {
         this.producer = producer;
         this.endpoint = endpoint;
         this.from = from;
+        processedEvents.register(NAME);
         // the subject and plain text are not HTML: no HTML escaping there; the HTML part escapes every value
         Mustache.Compiler plain = Mustache.compiler().escapeHTML(false);
         this.subject = compile(plain, "mail/welcome-subject.mustache");
@@ -63,7 +64,7 @@ public class WelcomeMailProcessor {
         if (hasControlCharacter(user.email()) || hasControlCharacter(user.username())) {
             throw new InvalidEventException("user_registered data has control characters in email or username");
         }
-        boolean sent = processedEvents.once(NAME, event.id(), () -> {
+        ProcessedEvents.Outcome outcome = processedEvents.once(NAME, event.id(), () -> {
             Map<String, Object> model = Map.of("username", user.username(), "email", user.email(), "userId", user.userId());
             try {
                 producer.sendBodyAndHeaders(endpoint, html.execute(model), Map.of(
@@ -77,10 +78,10 @@ public class WelcomeMailProcessor {
                         + e.getCause().getMessage(), e.getCause());
             }
         });
-        if (sent) {
+        if (outcome == ProcessedEvents.Outcome.APPLIED) {
             log.info("welcome mail for user {} sent (event {})", user.userId(), event.id());
         } else {
-            log.info("event {} was already applied; no second welcome mail for user {}", event.id(), user.userId());
+            log.info("event {} {}; no welcome mail sent for user {}", event.id(), outcome, user.userId());
         }
     }
 

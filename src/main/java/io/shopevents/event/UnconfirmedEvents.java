@@ -1,0 +1,44 @@
+package io.shopevents.event;
+
+import io.shopevents.store.ProcessedEvents;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
+import org.springframework.stereotype.Component;
+
+/**
+ * An event the broker did not confirm may still have reached the queue (the connection dropped
+ * after the broker took it, or the confirm came too late). Before its caller hears 503, the
+ * event is withdrawn so that such a copy changes nothing; if it has been applied already, it is
+ * accepted after all.
+ */
+@Component("unconfirmedEvents")
+public class UnconfirmedEvents {
+
+    private static final Logger log = LoggerFactory.getLogger(UnconfirmedEvents.class);
+
+    private final ProcessedEvents processedEvents;
+
+    public UnconfirmedEvents(ProcessedEvents processedEvents) {
+        this.processedEvents = processedEvents;
+    }
+
+    /** Rethrows the publish failure once the event is withdrawn; returns normally if it was applied. */
+    public void withdraw(@ExchangeProperty(CloudEvents.ID_PROPERTY) String eventId,
+                         @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception failure) throws Exception {
+        boolean withdrawn;
+        try {
+            withdrawn = processedEvents.withdraw(eventId);
+        } catch (DataAccessException e) {
+            log.warn("event {} was not confirmed and cannot be withdrawn ({}); a copy that reached the queue"
+                    + " may still be applied", eventId, e.getMessage());
+            throw failure;
+        }
+        if (withdrawn) {
+            throw failure;
+        }
+        log.info("event {} was not confirmed ({}) but has been applied already: accepted", eventId, failure.getMessage());
+    }
+}
