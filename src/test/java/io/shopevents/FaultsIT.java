@@ -309,6 +309,33 @@ class FaultsIT extends IntegrationTest {
     }
 
     @Test
+    void brokerOutageGives503AndHealthDownThenEverythingRecoversByItself() {
+        String orderId = unique("order");
+        Broker.stop();
+        try {
+            // bounded well below IntegrationTest's 20 s: connection timeout plus confirm timeout at most
+            HttpResponse<String> refused = send(java.net.http.HttpRequest.newBuilder(uri("/api/orders"))
+                    .header("Content-Type", "application/json")
+                    .timeout(Duration.ofSeconds(10))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                            "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":1}")));
+            assertThat(refused.statusCode()).isEqualTo(503);
+
+            HttpResponse<String> health = get("/actuator/health");
+            assertThat(health.statusCode()).isEqualTo(503);
+            assertThat(json(health.body()).at("/components/rabbit/status").asText()).isEqualTo("DOWN");
+        } finally {
+            Broker.start();
+        }
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> get("/actuator/health").statusCode() == 200);
+        // the consumer has reconnected by itself: a new event is processed
+        assertThat(postJson("/api/orders", "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":1}")
+                .statusCode()).isEqualTo(202);
+        await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
+    }
+
+    @Test
     void healthIsUpWithTheBrokerAndDatabase() {
         HttpResponse<String> response = get("/actuator/health");
 

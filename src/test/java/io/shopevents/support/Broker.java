@@ -14,6 +14,17 @@ public final class Broker {
         run("rabbitmqctl", "close_all_connections", "shop-events test: simulated connection loss");
     }
 
+    /** Stops the broker (the Erlang node stays up): its port refuses connections, as in an outage. */
+    public static void stop() {
+        run("rabbitmqctl", "stop_app");
+    }
+
+    /** Starts the broker again after {@link #stop()} and waits until it takes connections. */
+    public static void start() {
+        run("rabbitmqctl", "start_app");
+        run("rabbitmqctl", "await_startup");
+    }
+
     private static void run(String... command) {
         try {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
