@@ -138,7 +138,8 @@ public abstract class IntegrationTest {
     private static GreenMail startGreenMail() {
         GreenMail server = new GreenMail(new ServerSetup(SMTP_PORT, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
         server.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(server::stop));
+        // no shutdown hook to stop it: it must outlive the application context, which finishes the
+        // mails in flight when the JVM exits (a race with such a hook dead-lettered them)
         return server;
     }
 
