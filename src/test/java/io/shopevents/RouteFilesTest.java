@@ -1,8 +1,7 @@
 package io.shopevents;
 
+import io.shopevents.routes.RouteFileCheck;
 import org.apache.camel.impl.DefaultCamelContext;
-import org.apache.camel.model.ModelCamelContext;
-import org.apache.camel.spi.Resource;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
 import org.junit.jupiter.api.Test;
@@ -13,17 +12,19 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.fail;
 
 /**
- * Every YAML file under routes/ parses with the Camel YAML DSL; a broken one fails the build
- * with its file name. (The integration tests then start all of them together.)
+ * The build-time check of every YAML file under routes/: valid against the Camel YAML DSL JSON
+ * Schema and loadable by Camel. A broken file fails `./mvnw verify` naming the file and line.
+ * (The integration tests then start all of them together.)
  */
 class RouteFilesTest {
+
+    private static final RouteFileCheck check = new RouteFileCheck();
 
     static Stream<Path> routeFiles() throws IOException {
         try (Stream<Path> files = Files.list(Path.of("routes"))) {
@@ -39,23 +40,24 @@ class RouteFilesTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("routeFiles")
-    void routeFileLoads(Path file) throws Exception {
+    void routeFileIsValid(Path file) throws Exception {
+        assertThat(check.problems(file)).as("problems of " + file).isEmpty();
         try (DefaultCamelContext context = new DefaultCamelContext()) {
-            try {
-                load(context, file);
-            } catch (Exception e) {
-                fail("route file " + file + " does not load: " + e.getMessage(), e);
-            }
-            ModelCamelContext model = context;
-            assertThat(model.getRouteDefinitions().size() + model.getRestDefinitions().size())
+            PluginHelper.getRoutesLoader(context).loadRoutes(ResourceHelper.resolveMandatoryResource(context, "file:" + file));
+            assertThat(context.getRouteDefinitions().size() + context.getRestDefinitions().size())
                     .as("routes and rests defined in " + file).isPositive();
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("routeFiles")
+    void routeFileNamesTheSchemaForEditors(Path file) throws IOException {
+        assertThat(Files.readAllLines(file).get(0)).startsWith("# yaml-language-server: $schema=");
+    }
+
     @Test
-    void brokenRouteFileIsReportedByName(@TempDir Path dir) throws Exception {
-        Path broken = dir.resolve("broken-route.yaml");
-        Files.writeString(broken, """
+    void unknownStepIsReportedWithFileAndLine(@TempDir Path dir) throws IOException {
+        Path broken = write(dir, "broken-step.yaml", """
                 - route:
                     id: broken
                     from:
@@ -63,14 +65,60 @@ class RouteFilesTest {
                       steps:
                         - sendTo: log:typo
                 """);
-        try (DefaultCamelContext context = new DefaultCamelContext()) {
-            assertThatThrownBy(() -> load(context, broken))
-                    .hasStackTraceContaining("broken-route.yaml");
-        }
+
+        assertThat(check.problems(broken)).singleElement().asString()
+                .startsWith(broken + ":6: ").contains("sendTo");
     }
 
-    private static void load(DefaultCamelContext context, Path file) throws Exception {
-        Resource resource = ResourceHelper.resolveMandatoryResource(context, "file:" + file);
-        PluginHelper.getRoutesLoader(context).loadRoutes(resource);
+    @Test
+    void misspelledOptionIsReportedWithFileAndLine(@TempDir Path dir) throws IOException {
+        Path broken = write(dir, "broken-option.yaml", """
+                - route:
+                    id: broken
+                    from:
+                      uri: direct:broken
+                      steps:
+                        - log: hello
+                        - setHeader: { name: x, constan: "1" }
+                """);
+
+        assertThat(check.problems(broken)).singleElement().asString()
+                .startsWith(broken + ":7: ").contains("constan");
+    }
+
+    @Test
+    void valueOfTheWrongTypeIsReportedWithFileAndLine(@TempDir Path dir) throws IOException {
+        Path broken = write(dir, "broken-type.yaml", """
+                - route:
+                    id: broken
+                    from:
+                      uri: direct:broken
+                      steps:
+                        - log: { message: hello, loggingLevel: LOUD }
+                """);
+
+        List<String> problems = check.problems(broken);
+        assertThat(problems).isNotEmpty().allMatch(p -> p.startsWith(broken + ":6: "));
+        assertThat(String.join("\n", problems)).contains("loggingLevel");
+    }
+
+    @Test
+    void brokenIndentationIsReportedWithFileAndLine(@TempDir Path dir) throws IOException {
+        Path broken = write(dir, "broken-yaml.yaml", """
+                - route:
+                    id: broken
+                    from:
+                      uri: direct:broken
+                      steps:
+                        - to: log:x
+                       - log: "one space short"
+                """);
+
+        assertThat(check.problems(broken)).singleElement().asString()
+                .startsWith(broken + ": is not valid YAML").contains("line 7");
+    }
+
+    private static Path write(Path dir, String name, String content) throws IOException {
+        return Files.writeString(dir.resolve(name), content);
     }
 }

@@ -1,0 +1,185 @@
+package io.shopevents.routes;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.PathType;
+import com.networknt.schema.SchemaValidatorsConfig;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.PluginHelper;
+import org.apache.camel.support.ResourceHelper;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks a YAML route file the way an integrator needs it checked: against the Camel YAML DSL
+ * JSON Schema that camel-yaml-dsl ships ({@code schema/camelYamlDsl.json}, the one editors and
+ * Kaoto use), then by loading it with Camel's own YAML loader into a scratch CamelContext. Every
+ * problem names the file and line. The build runs it on every file under routes/, and route
+ * reloading runs it before it touches the running routes.
+ */
+public final class RouteFileCheck {
+
+    private static final String SCHEMA = "schema/camelYamlDsl.json";
+
+    private final JsonSchema schema;
+
+    public RouteFileCheck() {
+        SchemaValidatorsConfig config = SchemaValidatorsConfig.builder().pathType(PathType.JSON_POINTER).build();
+        try (InputStream in = RouteFileCheck.class.getClassLoader().getResourceAsStream(SCHEMA)) {
+            if (in == null) {
+                throw new IllegalStateException(SCHEMA + " is not on the classpath (it comes with camel-yaml-dsl)");
+            }
+            schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4).getSchema(in, config);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every problem of the file as "file:line: message"; empty when it is a valid route file. */
+    public List<String> problems(Path file) {
+        Map<String, Integer> lines = new HashMap<>();
+        JsonNode document;
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            Node root = new Yaml(new LoaderOptions()).compose(reader);
+            document = root == null ? JsonNodeFactory.instance.arrayNode() : toJson(root, "", lines);
+        } catch (IOException e) {
+            return List.of(file + ": cannot be read: " + e.getMessage());
+        } catch (RuntimeException e) {
+            // not YAML at all: SnakeYAML's message says where
+            return List.of(file + ": is not valid YAML: " + e.getMessage());
+        }
+        List<String> problems = new ArrayList<>();
+        for (ValidationMessage message : mostSpecific(schema.validate(document))) {
+            String pointer = message.getInstanceLocation().toString();
+            problems.add(file + ":" + lineOf(pointer, lines) + ": " + message.getMessage());
+        }
+        if (problems.isEmpty()) {
+            load(file).ifPresent(problems::add);
+        }
+        return problems;
+    }
+
+    /**
+     * The schema tries every alternative of a oneOf (each expression language, say) and reports
+     * each failure; the one that tells what is wrong is the deepest. So: keep only the messages of
+     * the deepest locations, and there prefer a concrete rule to "none of the alternatives fit".
+     */
+    private static List<ValidationMessage> mostSpecific(Collection<ValidationMessage> messages) {
+        List<ValidationMessage> deepest = messages.stream()
+                .filter(m -> messages.stream().noneMatch(o -> isBelow(o, m)))
+                .toList();
+        return deepest.stream()
+                .filter(m -> !ALTERNATIVES.contains(m.getType()) || deepest.stream().noneMatch(
+                        o -> location(o).equals(location(m)) && !ALTERNATIVES.contains(o.getType())))
+                .distinct()
+                .toList();
+    }
+
+    private static final Set<String> ALTERNATIVES = Set.of("oneOf", "anyOf", "not", "required");
+
+    private static boolean isBelow(ValidationMessage other, ValidationMessage message) {
+        return location(other).startsWith(location(message) + "/");
+    }
+
+    private static String location(ValidationMessage message) {
+        return message.getInstanceLocation().toString();
+    }
+
+    /** Camel's own loader; its messages carry the line and column. */
+    private static java.util.Optional<String> load(Path file) {
+        try (DefaultCamelContext context = new DefaultCamelContext()) {
+            PluginHelper.getRoutesLoader(context)
+                    .loadRoutes(ResourceHelper.resolveMandatoryResource(context, "file:" + file));
+            return java.util.Optional.empty();
+        } catch (Exception e) {
+            Throwable cause = e;
+            while (cause.getCause() != null && cause.getMessage() != null && cause.getMessage().startsWith("Error pre-parsing")) {
+                cause = cause.getCause();
+            }
+            return java.util.Optional.of(file + ": " + cause.getMessage().strip());
+        }
+    }
+
+    /** The line of the deepest node the pointer reaches (1-based). */
+    private static int lineOf(String pointer, Map<String, Integer> lines) {
+        String path = pointer;
+        while (!lines.containsKey(path) && !path.isEmpty()) {
+            path = path.substring(0, Math.max(0, path.lastIndexOf('/')));
+        }
+        return lines.getOrDefault(path, 1);
+    }
+
+    /** The YAML tree as JSON, remembering the line of each node by its JSON pointer. */
+    private static JsonNode toJson(Node node, String pointer, Map<String, Integer> lines) {
+        lines.put(pointer, node.getStartMark().getLine() + 1);
+        if (node instanceof MappingNode mapping) {
+            ObjectNode object = JsonNodeFactory.instance.objectNode();
+            for (NodeTuple tuple : mapping.getValue()) {
+                String key = ((ScalarNode) tuple.getKeyNode()).getValue();
+                String child = pointer + "/" + key.replace("~", "~0").replace("/", "~1");
+                lines.put(child, tuple.getKeyNode().getStartMark().getLine() + 1);
+                object.set(key, toJson(tuple.getValueNode(), child, lines));
+                lines.put(child, tuple.getKeyNode().getStartMark().getLine() + 1);
+            }
+            return object;
+        }
+        if (node instanceof SequenceNode sequence) {
+            ArrayNode array = JsonNodeFactory.instance.arrayNode();
+            List<Node> items = sequence.getValue();
+            for (int i = 0; i < items.size(); i++) {
+                array.add(toJson(items.get(i), pointer + "/" + i, lines));
+            }
+            return array;
+        }
+        ScalarNode scalar = (ScalarNode) node;
+        String value = scalar.getValue();
+        Tag tag = scalar.getTag();
+        if (Tag.NULL.equals(tag)) {
+            return JsonNodeFactory.instance.nullNode();
+        }
+        if (Tag.BOOL.equals(tag)) {
+            return JsonNodeFactory.instance.booleanNode(Boolean.parseBoolean(value));
+        }
+        if (Tag.INT.equals(tag)) {
+            try {
+                return JsonNodeFactory.instance.numberNode(Long.parseLong(value));
+            } catch (NumberFormatException e) {
+                return JsonNodeFactory.instance.textNode(value);
+            }
+        }
+        if (Tag.FLOAT.equals(tag)) {
+            try {
+                return JsonNodeFactory.instance.numberNode(new java.math.BigDecimal(value));
+            } catch (NumberFormatException e) {
+                return JsonNodeFactory.instance.textNode(value);
+            }
+        }
+        return JsonNodeFactory.instance.textNode(value);
+    }
+}
