@@ -35,7 +35,7 @@ public final class AppProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts the jar with these environment variables (on top of a free SERVER_PORT) and waits until it is healthy. */
+    /** Starts the jar with these environment variables (on top of a free SERVER_PORT) and waits until it is ready. */
     public static AppProcess start(String name, Map<String, String> environment) {
         int port = IntegrationTest.freePort();
         Path log = Path.of("target", "app-process", name + ".log");
@@ -49,12 +49,19 @@ public final class AppProcess implements AutoCloseable {
             builder.environment().putAll(environment);
             builder.environment().put("SERVER_PORT", String.valueOf(port));
             AppProcess app = new AppProcess(builder.start(), port, log);
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> {
-                if (!app.process.isAlive()) {
-                    throw new IllegalStateException(name + " exited while starting; see " + log);
-                }
-                return app.healthy();
-            });
+            // never leave it running behind the tests, whatever happens to them
+            Runtime.getRuntime().addShutdownHook(new Thread(app.process::destroyForcibly));
+            try {
+                await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> {
+                    if (!app.process.isAlive()) {
+                        throw new IllegalStateException(name + " exited while starting; see " + log);
+                    }
+                    return app.ready();
+                });
+            } catch (RuntimeException e) {
+                app.kill();
+                throw e;
+            }
             return app;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -98,9 +105,10 @@ public final class AppProcess implements AutoCloseable {
         }
     }
 
-    private boolean healthy() {
+    /** Ready to take events: broker, database and Camel up (the SMTP server is not needed). */
+    private boolean ready() {
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri("/actuator/health"))
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri("/actuator/health/readiness"))
                     .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
             return response.statusCode() == 200;
         } catch (IOException e) {

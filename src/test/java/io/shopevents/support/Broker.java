@@ -25,17 +25,29 @@ public final class Broker {
         run("rabbitmqctl", "await_startup");
     }
 
-    private static void run(String... command) {
+    /** Messages in the queue, ready and unacknowledged alike: zero once every delivery is settled. */
+    public static long messagesIn(String queue) {
+        for (String line : run("rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "messages").split("\n")) {
+            String[] columns = line.strip().split("\\s+");
+            if (columns.length == 2 && columns[0].equals(queue)) {
+                return Long.parseLong(columns[1]);
+            }
+        }
+        throw new IllegalStateException("no queue " + queue);
+    }
+
+    private static String run(String... command) {
         try {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes());
             if (!process.waitFor(60, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 throw new IllegalStateException(String.join(" ", command) + " did not finish in 60 s");
             }
-            String output = new String(process.getInputStream().readAllBytes());
             if (process.exitValue() != 0) {
                 throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
             }
+            return output;
         } catch (IOException e) {
             throw new IllegalStateException("cannot run " + command[0] + " (it must be on the PATH)", e);
         } catch (InterruptedException e) {
