@@ -3,6 +3,7 @@ package io.shopevents.event;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.shopevents.api.NotFoundException;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 import org.springframework.stereotype.Component;
@@ -28,31 +29,48 @@ public class CloudEvents {
 
     private final ObjectMapper mapper;
     private final EventDataValidator validator;
+    private final CustomEventTypes customTypes;
 
-    public CloudEvents(ObjectMapper mapper, EventDataValidator validator) {
+    public CloudEvents(ObjectMapper mapper, EventDataValidator validator, CustomEventTypes customTypes) {
         this.mapper = mapper;
         this.validator = validator;
+        this.customTypes = customTypes;
     }
 
     /**
      * Checks a request body against the schema of the event type it is for; throws with every bad field.
-     * The body itself is left as it is, for the typed binding that follows.
+     * The body itself is left as it is, for the binding that follows.
      */
     public void validateRequest(byte[] body, @ExchangeProperty(TYPE_PROPERTY) String type) {
-        EventType eventType = knownType(type);
         JsonNode data = parse(body, "the request body");
-        List<FieldError> errors = validator.validate(eventType, data);
+        List<FieldError> errors = validator.validate(type, data);
         if (!errors.isEmpty()) {
             throw new InvalidEventException("invalid " + type + " data", errors);
         }
     }
 
-    /** Puts typed event data into a new envelope with a fresh id; the id is kept as an exchange property. */
-    public CloudEvent wrap(Record data, @ExchangeProperty(TYPE_PROPERTY) String type, Exchange exchange) {
-        EventType eventType = knownType(type);
+    /** POST /api/events/{type} takes the custom types only; the built-in ones have their own endpoints. */
+    public void requireCustomType(@ExchangeProperty(TYPE_PROPERTY) String type) {
+        EventType.byName(type).ifPresent(builtIn -> {
+            throw new NotFoundException("event type '" + type + "' has its own endpoint: POST " + builtIn.source());
+        });
+        if (!customTypes.contains(type)) {
+            throw new NotFoundException("no event type '" + type + "' is configured (shop.custom-events.types)");
+        }
+    }
+
+    /** Puts event data into a new envelope with a fresh id; the id is kept as an exchange property. */
+    public CloudEvent wrap(Object data, @ExchangeProperty(TYPE_PROPERTY) String type, Exchange exchange) {
+        String source = EventType.byName(type).map(EventType::source)
+                .orElseGet(() -> {
+                    if (!customTypes.contains(type)) {
+                        throw new InvalidEventException("unknown event type '" + type + "'");
+                    }
+                    return CustomEventTypes.source(type);
+                });
         String id = UUID.randomUUID().toString();
         exchange.setProperty(ID_PROPERTY, id);
-        return new CloudEvent(CloudEvent.SPEC_VERSION, id, eventType.eventName(), eventType.source(),
+        return new CloudEvent(CloudEvent.SPEC_VERSION, id, type, source,
                 Instant.now().truncatedTo(ChronoUnit.MILLIS), CloudEvent.JSON, mapper.valueToTree(data));
     }
 
@@ -80,13 +98,14 @@ public class CloudEvents {
         if (!errors.isEmpty()) {
             throw new InvalidEventException("invalid CloudEvents envelope", errors);
         }
-        EventType type = EventType.byName(event.type())
-                .orElseThrow(() -> new InvalidEventException("unknown event type '" + event.type() + "'"));
-        List<FieldError> dataErrors = validator.validate(type, event.data()).stream()
+        if (!validator.knows(event.type())) {
+            throw new InvalidEventException("unknown event type '" + event.type() + "'");
+        }
+        List<FieldError> dataErrors = validator.validate(event.type(), event.data()).stream()
                 .map(e -> new FieldError(e.field().isEmpty() ? "data" : "data." + e.field(), e.message()))
                 .toList();
         if (!dataErrors.isEmpty()) {
-            throw new InvalidEventException("invalid " + type.eventName() + " data", dataErrors);
+            throw new InvalidEventException("invalid " + event.type() + " data", dataErrors);
         }
         return event;
     }
@@ -138,9 +157,5 @@ public class CloudEvents {
         } catch (java.io.IOException e) {
             throw new InvalidEventException(what + " cannot be read: " + e.getMessage());
         }
-    }
-
-    private static EventType knownType(String type) {
-        return EventType.byName(type).orElseThrow(() -> new InvalidEventException("unknown event type '" + type + "'"));
     }
 }

@@ -13,22 +13,26 @@ import org.springframework.stereotype.Component;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Comparator;
-import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Checks an event's data against its JSON Schema ({@code schemas/<type>.json}).
+ * Checks an event's data against its JSON Schema: {@code schemas/<type>.json} on the classpath for
+ * the built-in types, the file in shop.custom-events.schema-dir for custom ones.
  * The same rules guard the REST edge and the consumer, so an event published by hand
  * to the exchange is held to what the API enforces.
  */
 @Component
 public class EventDataValidator {
 
-    private final Map<EventType, JsonSchema> schemas = new EnumMap<>(EventType.class);
+    /** The schema of each known event type, built-in and custom, by its name. */
+    private final Map<String, JsonSchema> schemas = new HashMap<>();
 
-    public EventDataValidator() {
+    public EventDataValidator(CustomEventTypes customTypes) {
         // "message" in a schema holds the human wording of a rule, next to the rule itself
         SchemaValidatorsConfig config = SchemaValidatorsConfig.builder()
                 .errorMessageKeyword("message")
@@ -38,16 +42,34 @@ public class EventDataValidator {
         for (EventType type : EventType.values()) {
             String location = "schemas/" + type.eventName() + ".json";
             try (InputStream in = new ClassPathResource(location).getInputStream()) {
-                schemas.put(type, factory.getSchema(in, config));
+                schemas.put(type.eventName(), factory.getSchema(in, config));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + location, e);
             }
         }
+        for (String type : customTypes.names()) {
+            Path location = customTypes.schemaOf(type);
+            try (InputStream in = Files.newInputStream(location)) {
+                schemas.put(type, factory.getSchema(in, config));
+            } catch (IOException e) {
+                throw new IllegalStateException("custom event type '" + type + "' needs its JSON Schema at "
+                        + location.toAbsolutePath() + ": " + e, e);
+            }
+        }
+    }
+
+    /** Whether the type is one this service knows (built-in or custom). */
+    public boolean knows(String type) {
+        return schemas.containsKey(type);
     }
 
     /** Every rule the data breaks, one entry per bad field, in field order; empty when valid. */
-    public List<FieldError> validate(EventType type, JsonNode data) {
-        return schemas.get(type).validate(data).stream()
+    public List<FieldError> validate(String type, JsonNode data) {
+        JsonSchema schema = schemas.get(type);
+        if (schema == null) {
+            throw new InvalidEventException("unknown event type '" + type + "'");
+        }
+        return schema.validate(data).stream()
                 .map(EventDataValidator::toFieldError)
                 .distinct()
                 .sorted(Comparator.comparing(FieldError::field).thenComparing(FieldError::message))

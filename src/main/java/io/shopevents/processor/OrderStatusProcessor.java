@@ -34,7 +34,9 @@ public class OrderStatusProcessor {
                 log.warn("order {} is already recorded; event {} leaves it as it is", order.orderId(), event.id());
             }
         });
-        if (outcome != ProcessedEvents.Outcome.APPLIED) {
+        if (outcome == ProcessedEvents.Outcome.APPLIED) {
+            log.debug("order {} placed (event {})", order.orderId(), event.id());
+        } else {
             log.info("event {} {}; order {} unchanged", event.id(), outcome, order.orderId());
         }
     }

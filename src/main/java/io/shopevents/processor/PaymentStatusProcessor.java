@@ -34,7 +34,9 @@ public class PaymentStatusProcessor {
                 log.warn("payment {} is already recorded; event {} leaves it as it is", payment.paymentId(), event.id());
             }
         });
-        if (outcome != ProcessedEvents.Outcome.APPLIED) {
+        if (outcome == ProcessedEvents.Outcome.APPLIED) {
+            log.debug("payment {} of order {} processed (event {})", payment.paymentId(), payment.orderId(), event.id());
+        } else {
             log.info("event {} {}; payment {} unchanged", event.id(), outcome, payment.paymentId());
         }
     }

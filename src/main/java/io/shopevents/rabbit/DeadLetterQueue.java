@@ -34,7 +34,8 @@ public class DeadLetterQueue {
     private static final String REPLAY_COUNT = "x-replay-count";
     /** Headers about the last failure: they do not travel with a replayed message. */
     private static final Set<String> FAILURE_HEADERS = Set.of(DeadLetterReason.EXCEPTION_CLASS,
-            DeadLetterReason.EXCEPTION_MESSAGE, DeadLetterReason.FAILED_ROUTE, DeadLetterReason.ATTEMPTS,
+            DeadLetterReason.EXCEPTION_MESSAGE, DeadLetterReason.FAILED_ROUTE, DeadLetterReason.FAILED_ENDPOINT,
+            DeadLetterReason.ATTEMPTS,
             DeadLetterReason.FAILED_AT, "x-death", "x-first-death-exchange", "x-first-death-queue",
             "x-first-death-reason", "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason",
             "x-delivery-count");

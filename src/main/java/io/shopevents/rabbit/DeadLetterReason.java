@@ -18,6 +18,7 @@ public class DeadLetterReason implements Processor {
     public static final String EXCEPTION_CLASS = "x-exception-class";
     public static final String EXCEPTION_MESSAGE = "x-exception-message";
     public static final String FAILED_ROUTE = "x-failed-route";
+    public static final String FAILED_ENDPOINT = "x-failed-endpoint";
     public static final String ATTEMPTS = "x-attempts";
     public static final String FAILED_AT = "x-failed-at";
 
@@ -43,6 +44,11 @@ public class DeadLetterReason implements Processor {
                     text.length() > MAX_MESSAGE_LENGTH ? text.substring(0, MAX_MESSAGE_LENGTH) + "..." : text);
         }
         message.setHeader(FAILED_ROUTE, exchange.getProperty(Exchange.FAILURE_ROUTE_ID, String.class));
+        // the endpoint it was being sent to, such as a custom event's route (direct:event-<type>)
+        String endpoint = exchange.getProperty(Exchange.FAILURE_ENDPOINT, String.class);
+        if (endpoint != null) {
+            message.setHeader(FAILED_ENDPOINT, endpoint);
+        }
         int redeliveries = exchange.getProperty(REDELIVERIES, 0, Integer.class);
         message.setHeader(ATTEMPTS, redeliveries + 1);
         message.setHeader(FAILED_AT, OffsetDateTime.now(ZoneOffset.UTC).toString());
