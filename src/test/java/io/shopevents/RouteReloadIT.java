@@ -14,6 +14,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -35,53 +36,62 @@ class RouteReloadIT extends IntegrationTest {
     }
 
     @Test
-    void newRouteFileTakesEffectWithoutRestart() {
+    void newRouteFileTakesEffectWithoutRestart(CapturedOutput output) {
         assertThat(get("/api/hello").statusCode()).isEqualTo(404);
 
-        writeRoute("hello.yaml", helloRest("hello", "Hello!"));
+        writeAndAwaitReload(output, "hello.yaml", helloRest("hello", "Hello!"));
 
-        await().atMost(RELOADED).until(() -> get("/api/hello").statusCode() == 200);
         assertThat(get("/api/hello").body()).isEqualTo("Hello!");
         assertTheShippedRoutesStillWork();
     }
 
     @Test
-    void editedRouteFileChangesWhatTheRouteDoes() {
-        writeRoute("greeting.yaml", helloRest("greeting", "Hi"));
-        await().atMost(RELOADED).until(() -> "Hi".equals(get("/api/greeting").body()));
+    void editedRouteFileChangesWhatTheRouteDoes(CapturedOutput output) {
+        writeAndAwaitReload(output, "greeting.yaml", helloRest("greeting", "Hi"));
+        assertThat(get("/api/greeting").body()).isEqualTo("Hi");
 
-        writeRoute("greeting.yaml", helloRest("greeting", "Good morning"));
+        writeAndAwaitReload(output, "greeting.yaml", helloRest("greeting", "Good morning"));
 
-        await().atMost(RELOADED).until(() -> "Good morning".equals(get("/api/greeting").body()));
+        assertThat(get("/api/greeting").body()).isEqualTo("Good morning");
     }
 
     @Test
     void fileWithAnErrorIsRefusedNamingFileAndLineAndTheRoutesKeepRunning(CapturedOutput output) {
-        writeRoute("welcome.yaml", helloRest("welcome", "Welcome"));
-        await().atMost(RELOADED).until(() -> "Welcome".equals(get("/api/welcome").body()));
+        writeAndAwaitReload(output, "welcome.yaml", helloRest("welcome", "Welcome"));
 
         writeRoute("welcome.yaml", helloRest("welcome", "Changed").replace("setBody:", "setBdy:"));
 
-        Path file = routes.resolve("welcome.yaml");
         await().atMost(RELOADED).until(() -> output.getOut().contains("Route file refused"));
-        assertThat(output.getOut()).contains(file + ":10: ").contains("setBdy");
+        assertThat(output.getOut()).contains(file("welcome.yaml") + ":10: ").contains("setBdy");
         assertThat(get("/api/welcome").body()).as("the route as it was").isEqualTo("Welcome");
         assertTheShippedRoutesStillWork();
     }
 
     @Test
     void fileThatFailsToStartIsRolledBack(CapturedOutput output) {
-        writeRoute("farewell.yaml", helloRest("farewell", "Bye"));
-        await().atMost(RELOADED).until(() -> "Bye".equals(get("/api/farewell").body()));
+        writeAndAwaitReload(output, "farewell.yaml", helloRest("farewell", "Bye"));
 
         // valid YAML DSL, but the bean does not exist: only starting the route finds out
         writeRoute("farewell.yaml", helloRest("farewell", "Bye").replace(
                 "- setBody: { constant: \"Bye\" }", "- bean: { ref: noSuchBean }"));
 
-        await().atMost(RELOADED).until(() -> output.getOut().contains("putting back the routes that ran before"));
+        await().atMost(RELOADED).until(() -> output.getOut().contains("put back the routes that ran before"));
         assertThat(output.getOut()).contains("noSuchBean");
-        await().atMost(RELOADED).until(() -> "Bye".equals(get("/api/farewell").body()));
+        assertThat(get("/api/farewell").body()).isEqualTo("Bye");
         assertTheShippedRoutesStillWork();
+    }
+
+    @Test
+    void editedShippedRouteFileChangesWhatItDoes(CapturedOutput output) throws IOException {
+        String shipped = Files.readString(routes.resolve("order-shipped.yaml"));
+        writeAndAwaitReload(output, "order-shipped.yaml", shipped.replace("shipped with", "sent off with"));
+
+        String orderId = unique("order");
+        publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
+                "{\"orderId\":\"" + orderId + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}"));
+
+        await().atMost(RELOADED).until(() -> output.getOut().contains("order " + orderId + " sent off with DHL"));
+        assertThat(output.getOut()).doesNotContain("order " + orderId + " shipped with");
     }
 
     /** A GET endpoint answering a constant text: behaviour a test can see from outside. */
@@ -107,6 +117,23 @@ class RouteReloadIT extends IntegrationTest {
         await().atMost(RELOADED).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
     }
 
+    /** Writes a route file and waits until the reload it causes has finished (requests during one may fail). */
+    private static void writeAndAwaitReload(CapturedOutput output, String name, String content) {
+        String reloaded = "Routes reloaded after a change to [" + file(name) + "]";
+        long before = occurrences(output.getOut(), reloaded);
+        writeRoute(name, content);
+        await().atMost(RELOADED).until(() -> occurrences(output.getOut(), reloaded) > before);
+    }
+
+    private static long occurrences(String text, String part) {
+        return text.lines().filter(line -> line.contains(part)).count();
+    }
+
+    /** As the reload strategy names it in the log. */
+    private static Path file(String name) {
+        return routes.resolve(name).toAbsolutePath().normalize();
+    }
+
     private static void writeRoute(String name, String content) {
         try {
             Files.writeString(routes.resolve(name), content);
@@ -115,11 +142,12 @@ class RouteReloadIT extends IntegrationTest {
         }
     }
 
+    /** A relative path, as routes/ is by default, so both spellings of a file's path meet. */
     private static Path copyOfTheRoutes() {
         try {
-            Path copy = Files.createTempDirectory("shop-events-routes");
+            Path copy = Path.of("target", "route-reload-" + UUID.randomUUID(), "routes");
+            Files.createDirectories(copy);
             FileSystemUtils.copyRecursively(Path.of("routes"), copy);
-            copy.toFile().deleteOnExit();
             return copy;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -48,7 +48,8 @@ public class CheckedRouteReloadStrategy extends RouteWatcherReloadStrategy {
 
     public CheckedRouteReloadStrategy(String directory) {
         super(directory, false);
-        this.directory = Path.of(directory);
+        // one spelling of every path: the watcher reports absolute ones, the folder may be relative
+        this.directory = Path.of(directory).toAbsolutePath().normalize();
         setPattern("*.yaml");
     }
 
@@ -91,11 +92,13 @@ public class CheckedRouteReloadStrategy extends RouteWatcherReloadStrategy {
             running = next;
             log.info("Routes reloaded after a change to {}: {} routes running", files, getCamelContext().getRoutes().size());
         } catch (Exception e) {
-            log.error("Routes from {} failed to start ({}); putting back the routes that ran before", files, rootCause(e));
             try {
                 replaceRoutes(running);
+                log.error("Routes from {} failed to start ({}); put back the routes that ran before: {} routes running",
+                        files, rootCause(e), getCamelContext().getRoutes().size());
             } catch (Exception again) {
-                log.error("The routes that ran before failed to start again; restart the application", again);
+                log.error("Routes from {} failed to start ({}), and so did the routes that ran before; restart the application",
+                        files, rootCause(e), again);
             }
         }
     }
@@ -123,7 +126,8 @@ public class CheckedRouteReloadStrategy extends RouteWatcherReloadStrategy {
     private Map<Path, String> readRouteFiles() {
         try (Stream<Path> list = Files.list(directory)) {
             Map<Path, String> files = new TreeMap<>();
-            for (Path file : list.filter(f -> f.getFileName().toString().endsWith(".yaml")).toList()) {
+            for (Path file : list.filter(f -> f.getFileName().toString().endsWith(".yaml"))
+                    .map(f -> f.toAbsolutePath().normalize()).toList()) {
                 files.put(file, read(file));
             }
             return files;
@@ -143,7 +147,7 @@ public class CheckedRouteReloadStrategy extends RouteWatcherReloadStrategy {
     private static List<Path> files(Collection<Resource> resources) {
         return resources.stream()
                 .filter(r -> r != null && "file".equals(r.getURI().getScheme()))
-                .map(r -> Path.of(r.getURI()))
+                .map(r -> Path.of(r.getURI()).toAbsolutePath().normalize())
                 .filter(Files::exists)
                 .toList();
     }
