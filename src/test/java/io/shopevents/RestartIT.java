@@ -53,6 +53,8 @@ class RestartIT {
     private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final ObjectMapper mapper = new ObjectMapper();
     private static final Duration SHUTDOWN = Duration.ofSeconds(60);
+    /** The jar runs in its default profile, local, whose development key this is. */
+    private static final String LOCAL_KEY = "local-dev-key-0123456789";
     private static Connection rabbit;
 
     @TempDir
@@ -174,6 +176,7 @@ class RestartIT {
         try {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(app.uri("/api/orders"))
                     .header("Content-Type", "application/json")
+                    .header("X-API-Key", LOCAL_KEY)
                     .timeout(Duration.ofSeconds(20))
                     .POST(HttpRequest.BodyPublishers.ofString(
                             "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":1}"))
@@ -190,7 +193,8 @@ class RestartIT {
     }
 
     private static int status(AppProcess app, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(app.uri(path)).timeout(Duration.ofSeconds(10)).build(),
+        return http.send(HttpRequest.newBuilder(app.uri(path)).header("X-API-Key", LOCAL_KEY)
+                        .timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 

@@ -16,6 +16,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import jakarta.mail.Message.RecipientType;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
+import org.springframework.amqp.core.Message;
 import org.springframework.amqp.core.MessageProperties;
 
 import java.io.IOException;
@@ -31,6 +32,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
  * Base of the integration tests: the whole application on a random port against the real
  * RabbitMQ broker, with GreenMail as its SMTP server. Subclasses that keep this configuration
@@ -40,6 +43,9 @@ import java.util.UUID;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @ActiveProfiles("test")
 public abstract class IntegrationTest {
+
+    /** The API key of application-test.yaml with every scope. */
+    protected static final String ALL_SCOPES_KEY = "test-key-with-every-scope";
 
     /** One SMTP server for the whole test JVM, on a free port. */
     private static final int SMTP_PORT = freePort();
@@ -75,7 +81,16 @@ public abstract class IntegrationTest {
         return send(HttpRequest.newBuilder(uri(path)).GET());
     }
 
+    /** Sends with the test key that holds every scope (application-test.yaml). */
     protected HttpResponse<String> send(HttpRequest.Builder request) {
+        return sendWithKey(ALL_SCOPES_KEY, request);
+    }
+
+    /** Sends with this API key, or with none when it is null. */
+    protected HttpResponse<String> sendWithKey(String apiKey, HttpRequest.Builder request) {
+        if (apiKey != null) {
+            request.header("X-API-Key", apiKey);
+        }
         try {
             // a bound on every call: a request that hangs fails the test instead of the build
             return http.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
@@ -110,12 +125,28 @@ public abstract class IntegrationTest {
     /** Publishes as an operator would from the management UI: only a routing key and a body. */
     protected void publish(String routingKey, String body) {
         rabbit.send("shop.events", routingKey,
-                new org.springframework.amqp.core.Message(body.getBytes(StandardCharsets.UTF_8), new MessageProperties()));
+                new Message(body.getBytes(StandardCharsets.UTF_8), new MessageProperties()));
     }
 
     protected static String cloudEvent(String id, String type, String data) {
         return "{\"specversion\":\"1.0\",\"id\":\"" + id + "\",\"type\":\"" + type + "\",\"source\":\"/tests\","
                 + "\"time\":\"2026-11-24T12:00:00Z\",\"datacontenttype\":\"application/json\",\"data\":" + data + "}";
+    }
+
+    /**
+     * Proves a negative without waiting: publish a valid event after the call under test; had the
+     * call published anything, it would have been confirmed (so queued) before its answer, and
+     * would arrive in the tap before this marker event.
+     */
+    protected void assertNothingPublished(EventTap tap) {
+        String marker = unique("marker");
+        HttpResponse<String> response = postJson("/api/orders",
+                "{\"orderId\":\"" + marker + "\",\"userId\":\"1\",\"orderTotal\":1}");
+        assertThat(response.statusCode()).isEqualTo(202);
+        Message next = tap.next();
+        assertThat(next).isNotNull();
+        assertThat(json(next.getBody()).at("/data/orderId").asText())
+                .as("the first message published after the call under test").isEqualTo(marker);
     }
 
     protected static String unique(String prefix) {
