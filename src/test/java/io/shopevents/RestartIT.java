@@ -77,7 +77,7 @@ class RestartIT {
         Path dataDir = data.resolve("kill");
         try (AppProcess first = AppProcess.start("kill-first", environment(dataDir))) {
             publishOrders(run, events);
-            // kill as soon as processing has begun (one consumer takes the queue in order)
+            // kill as soon as processing has begun: the first order published is among the first taken
             await().atMost(Duration.ofMinutes(1)).until(() -> status(first, "/api/orders/" + run + "-0") == 200);
             first.kill();
         }
