@@ -64,16 +64,16 @@ drain() {  # until the queue is empty and nothing is unacknowledged
   until [ "$(queue_depth)" = "0" ]; do sleep 0.5; done
 }
 
-# run NAME SCRIPT [RATE]: one wrk run, then the queue drained; appends a row to $OUT/rows.tsv
+# run NAME EVENTS [RATE]: one wrk run, then the queue drained; appends a row to $OUT/rows.tsv
 run() {
-  local name=$1 script=$2 rate=${3:-0} connections=$CONNECTIONS threads=2
+  local name=$1 events=$2 rate=${3:-0} connections=$CONNECTIONS threads=2
   # paced: each connection sends 10 requests/s, waiting 100 ms after each answer, so the rate
   # holds while answers take a small part of that (the achieved rate is in the table)
   if [ "$rate" != 0 ]; then connections=$(( rate / 10 < 8 ? 8 : rate / 10 )); fi
   log "$name: $connections connections${3:+, paced at $rate requests/s}, ${DURATION}s"
   snapshot > "$OUT/$name.before.json"
-  API_KEY=$KEY RATE=$rate CONNECTIONS=$connections \
-    wrk -t$threads -c$connections -d${DURATION}s --timeout 10s --latency -s bench/$script $BASE > "$OUT/$name.wrk.txt"
+  API_KEY=$KEY EVENTS=$events RATE=$rate CONNECTIONS=$connections \
+    wrk -t$threads -c$connections -d${DURATION}s --timeout 10s --latency -s bench/events.lua $BASE > "$OUT/$name.wrk.txt"
   snapshot > "$OUT/$name.during.json"
   local drained_from=$(date +%s%N)
   drain
@@ -103,13 +103,13 @@ PY
 }
 
 log "warm-up (${WARMUP}s, not measured)"
-API_KEY=$KEY wrk -t2 -c$CONNECTIONS -d${WARMUP}s -s bench/orders.lua $BASE > "$OUT/warmup.wrk.txt"
+API_KEY=$KEY wrk -t2 -c$CONNECTIONS -d${WARMUP}s -s bench/events.lua $BASE > "$OUT/warmup.wrk.txt"
 drain
 
 : > "$OUT/rows.tsv"
-run orders orders.lua
-run mix mix.lua
-for rate in $RATES; do run "orders-at-$rate" orders.lua "$rate"; done
+run orders orders
+run mix mix
+for rate in $RATES; do run "orders-at-$rate" orders "$rate"; done
 RSS_MIB=$(awk '/VmHWM/{printf "%.0f", $2/1024}' /proc/$APP/status)
 
 # --- the broker's own ceiling: PerfTest, same message size, persistent, confirms, a quorum queue
