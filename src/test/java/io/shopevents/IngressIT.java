@@ -204,15 +204,6 @@ class IngressIT extends IntegrationTest {
         assertThat(doc.at("/components/schemas/Problem/properties").has("errors")).isTrue();
     }
 
-    private void assertProblem(HttpResponse<String> response, int status) {
-        assertThat(response.statusCode()).isEqualTo(status);
-        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
-                type -> assertThat(type).startsWith("application/problem+json"));
-        JsonNode problem = json(response.body());
-        assertThat(problem.get("status").asInt()).isEqualTo(status);
-        assertThat(problem.get("title").asText()).isNotBlank();
-    }
-
     private void assertNothingPublished() {
         assertNothingPublished(tap);
     }

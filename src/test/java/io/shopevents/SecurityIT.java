@@ -118,12 +118,4 @@ class SecurityIT extends IntegrationTest {
                         .POST(HttpRequest.BodyPublishers.ofString(ORDER.formatted(unique("order"))))
                 : request.GET();
     }
-
-    private void assertProblem(HttpResponse<String> response, int status) {
-        assertThat(response.statusCode()).isEqualTo(status);
-        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
-                type -> assertThat(type).startsWith("application/problem+json"));
-        JsonNode problem = json(response.body());
-        assertThat(problem.get("status").asInt()).isEqualTo(status);
-    }
 }

@@ -133,6 +133,16 @@ public abstract class IntegrationTest {
                 + "\"time\":\"2026-11-24T12:00:00Z\",\"datacontenttype\":\"application/json\",\"data\":" + data + "}";
     }
 
+    /** An answer with this status and an RFC 9457 problem+json body saying so. */
+    protected void assertProblem(HttpResponse<String> response, int status) {
+        assertThat(response.statusCode()).isEqualTo(status);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("application/problem+json"));
+        JsonNode problem = json(response.body());
+        assertThat(problem.get("status").asInt()).isEqualTo(status);
+        assertThat(problem.get("title").asText()).isNotBlank();
+    }
+
     /**
      * Proves a negative without waiting: publish a valid event after the call under test; had the
      * call published anything, it would have been confirmed (so queued) before its answer, and
