@@ -1,6 +1,5 @@
 package io.shopevents;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.shopevents.support.EventTap;
 import io.shopevents.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
