@@ -189,7 +189,7 @@ class FaultsIT extends IntegrationTest {
         String orderId = unique("order");
 
         publish("order_placed", cloudEvent(eventId, "order_placed",
-                "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":12.50}"));
+                order(orderId, "12.50")));
 
         // the broker redelivers after the consumer reconnects; the second run finds the event applied
         await().atMost(WAIT).until(() -> crashRuns.containsKey(eventId) && crashRuns.get(eventId).get() == 2);
@@ -217,7 +217,7 @@ class FaultsIT extends IntegrationTest {
         String orderId = unique("order");
 
         HttpResponse<String> response = postJson("/api/orders",
-                "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":1}");
+                order(orderId, "1"));
 
         assertThat(response.statusCode()).isEqualTo(202);
         await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
@@ -237,7 +237,7 @@ class FaultsIT extends IntegrationTest {
                 String orderId = run + "-" + i;
                 calls.add(clients.submit(() -> {
                     HttpResponse<String> response = postJson("/api/orders",
-                            "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":1}");
+                            order(orderId, "1"));
                     answers.put(orderId, response.statusCode());
                     if (response.statusCode() == 202) {
                         acceptedEventIds.put(orderId, json(response.body()).get("eventId").asText());
@@ -282,11 +282,11 @@ class FaultsIT extends IntegrationTest {
         // what the REST edge does before answering 503 for an event the broker did not confirm
         assertThat(processedEvents.withdraw(eventId)).isTrue();
         publish("order_placed", cloudEvent(eventId, "order_placed",
-                "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":3}"));
+                order(orderId, "3")));
 
         String later = unique("order");
         publish("order_placed", cloudEvent(unique("event"), "order_placed",
-                "{\"orderId\":\"" + later + "\",\"userId\":\"u\",\"orderTotal\":3}"));
+                order(later, "3")));
         await().atMost(WAIT).until(() -> get("/api/orders/" + later).statusCode() == 200);
         assertThat(get("/api/orders/" + orderId).statusCode()).isEqualTo(404);
         assertThat(DeadLetters.takeIfPresent(rabbit, eventId)).as("skipped, not dead-lettered").isEmpty();
@@ -297,7 +297,7 @@ class FaultsIT extends IntegrationTest {
         String eventId = unique("event");
         String orderId = unique("order");
         publish("order_placed", cloudEvent(eventId, "order_placed",
-                "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":3}"));
+                order(orderId, "3")));
         await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
 
         // the REST edge then answers 202: the event has taken effect
@@ -315,7 +315,7 @@ class FaultsIT extends IntegrationTest {
                     .header("Content-Type", "application/json")
                     .timeout(Duration.ofSeconds(10))
                     .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
-                            "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":1}")));
+                            order(orderId, "1"))));
             assertThat(refused.statusCode()).isEqualTo(503);
 
             HttpResponse<String> health = get("/actuator/health");
@@ -327,7 +327,7 @@ class FaultsIT extends IntegrationTest {
 
         await().atMost(Duration.ofMinutes(1)).until(() -> get("/actuator/health").statusCode() == 200);
         // the consumer has reconnected by itself: a new event is processed
-        assertThat(postJson("/api/orders", "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":1}")
+        assertThat(postJson("/api/orders", order(orderId, "1"))
                 .statusCode()).isEqualTo(202);
         await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
     }
@@ -342,6 +342,11 @@ class FaultsIT extends IntegrationTest {
         assertThat(health.at("/components/rabbit/status").asText()).isEqualTo("UP");
         assertThat(health.at("/components/db/status").asText()).isEqualTo("UP");
         assertThat(health.at("/components/camelHealth/status").asText()).isEqualTo("UP");
+    }
+
+    /** The data of an order_placed event (and the body of POST /api/orders). */
+    private static String order(String orderId, String total) {
+        return "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":" + total + "}";
     }
 
     private Set<String> appliedOrders(String run) {
