@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Reads the app's Prometheus metrics: events processed and their end-to-end latency.
 
-  metrics.py snapshot URL KEY > file.json      counts and histogram buckets of shop_events_latency_seconds
-  metrics.py diff BEFORE.json AFTER.json SECS  processed/s and p50/p99 (ms) between two snapshots
+  metrics.py snapshot URL KEY > file.json           counts and histogram buckets of shop_events_latency_seconds,
+                                                    in all and per event type
+  metrics.py diff BEFORE.json AFTER.json SECS [TYPE] processed/s and p50/p99 (ms) between two snapshots
 """
 import json
 import re
@@ -15,19 +16,22 @@ LINE = re.compile(r'^(shop_events_latency_seconds_(?:bucket|count))\{([^}]*)\}\s
 def snapshot(url, key):
     request = urllib.request.Request(url, headers={"X-API-Key": key})
     text = urllib.request.urlopen(request, timeout=10).read().decode()
-    count, buckets = 0.0, {}
+    whole = {"count": 0.0, "buckets": {}}
+    types = {}
     for line in text.splitlines():
         m = LINE.match(line)
         if not m:
             continue
         name, labels, value = m.groups()
         labels = dict(re.findall(r'(\w+)="([^"]*)"', labels))
-        if name.endswith("_count"):
-            count += float(value)
-        else:
-            le = labels["le"]
-            buckets[le] = buckets.get(le, 0.0) + float(value)
-    return {"count": count, "buckets": buckets}
+        for part in (whole, types.setdefault(labels.get("type", "?"), {"count": 0.0, "buckets": {}})):
+            if name.endswith("_count"):
+                part["count"] += float(value)
+            else:
+                le = labels["le"]
+                part["buckets"][le] = part["buckets"].get(le, 0.0) + float(value)
+    whole["types"] = types
+    return whole
 
 
 def quantile(q, deltas):
@@ -47,7 +51,11 @@ def quantile(q, deltas):
     return lower_bound
 
 
-def diff(before, after, seconds):
+def diff(before, after, seconds, event_type=None):
+    if event_type:
+        empty = {"count": 0.0, "buckets": {}}
+        before = before.get("types", {}).get(event_type, empty)
+        after = after.get("types", {}).get(event_type, empty)
     processed = after["count"] - before["count"]
     deltas = sorted(((float(le), after["buckets"][le] - before["buckets"].get(le, 0.0)) for le in after["buckets"]),
                     key=lambda b: b[0])
@@ -64,4 +72,4 @@ if __name__ == "__main__":
         print(json.dumps(snapshot(sys.argv[2], sys.argv[3])))
     elif sys.argv[1] == "diff":
         with open(sys.argv[2]) as b, open(sys.argv[3]) as a:
-            print(json.dumps(diff(json.load(b), json.load(a), float(sys.argv[4]))))
+            print(json.dumps(diff(json.load(b), json.load(a), float(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else None)))

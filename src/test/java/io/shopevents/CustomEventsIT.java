@@ -25,8 +25,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * An event type added without Java: order_shipped (application.yaml, schemas/order_shipped.json,
- * routes/order-shipped.yaml) and, for the test only, parcel_lost, configured with a schema but
- * no route.
+ * routes/order-shipped.camel.yaml) and, for the test only, parcel_lost, configured with a schema
+ * but no subscription, and parcel_damaged, whose subscription always fails.
  */
 @ExtendWith(OutputCaptureExtension.class)
 @TestPropertySource(properties = {
@@ -35,7 +35,7 @@ import static org.awaitility.Awaitility.await;
 @Import(CustomEventsIT.FailingCustomRoute.class)
 class CustomEventsIT extends IntegrationTest {
 
-    /** A custom route whose call to the outside always fails, as an integrator's HTTP call might. */
+    /** A subscription whose call to the outside always fails, as an integrator's HTTP call might. */
     @TestConfiguration
     static class FailingCustomRoute {
         @Bean
@@ -43,7 +43,7 @@ class CustomEventsIT extends IntegrationTest {
             return new RouteBuilder() {
                 @Override
                 public void configure() {
-                    from("direct:event-parcel_damaged").routeId("parcel-damaged")
+                    from("subscription:test-parcel-damaged?types=parcel_damaged").routeId("test-parcel-damaged")
                             .throwException(new IllegalStateException("the carrier's API is down"));
                 }
             };
@@ -65,7 +65,7 @@ class CustomEventsIT extends IntegrationTest {
         assertThat(json(response.body()).get("type").asText()).isEqualTo("order_shipped");
         assertThat(published.getMessageProperties().getReceivedRoutingKey()).isEqualTo("order_shipped");
         JsonNode event = json(published.getBody());
-        assertThat(event.get("source").asText()).isEqualTo("/api/events/order_shipped");
+        assertThat(event.get("source").asText()).startsWith("http://").endsWith("/api/events/order_shipped");
         assertThat(event.at("/data/orderId").asText()).isEqualTo(orderId);
         // what routes/order-shipped.yaml does with it
         await().atMost(Duration.ofSeconds(20)).until(() -> output.getOut().contains(
@@ -113,26 +113,31 @@ class CustomEventsIT extends IntegrationTest {
     }
 
     @Test
-    void customRouteThatFailsIsRetriedThenDeadLetteredWithItsReason() {
+    void customSubscriptionThatFailsIsRetriedThenDeadLetteredWithItsReason() {
         String eventId = unique("event");
 
         publish("parcel_damaged", cloudEvent(eventId, "parcel_damaged", "{\"orderId\":\"1\"}"));
 
         GetResponse dead = DeadLetters.take(rabbit, eventId);
         assertThat(dead.getProps().getHeaders().get("x-exception-message").toString()).contains("carrier's API is down");
-        assertThat(dead.getProps().getHeaders().get("x-failed-endpoint").toString()).isEqualTo("direct://event-parcel_damaged");
+        assertThat(dead.getProps().getHeaders().get("subscription").toString()).isEqualTo("test-parcel-damaged");
+        assertThat(dead.getProps().getHeaders().get("x-failed-route").toString()).isEqualTo("test-parcel-damaged");
         assertThat(dead.getProps().getHeaders().get("x-attempts").toString()).isEqualTo("4");
         assertThat(new String(dead.getBody(), java.nio.charset.StandardCharsets.UTF_8)).contains(eventId);
     }
 
     @Test
-    void configuredTypeWithoutARouteIsDeadLetteredSayingSo() {
+    void configuredTypeThatNoSubscriptionTakesIsDeadLetteredAsUnrouted() {
         String eventId = unique("event");
 
         publish("parcel_lost", cloudEvent(eventId, "parcel_lost", "{\"orderId\":\"1\"}"));
 
+        await().atMost(Duration.ofSeconds(20)).until(() -> deadLetterListed(eventId) != null);
+        JsonNode listed = deadLetterListed(eventId);
+        assertThat(listed.get("reason").asText()).contains("unrouted").contains("parcel_lost");
+        assertThat(listed.get("subscription").isNull()).isTrue();
+        assertThat(listed.get("type").asText()).isEqualTo("parcel_lost");
         GetResponse dead = DeadLetters.take(rabbit, eventId);
-        assertThat(dead.getProps().getHeaders().get("x-exception-message").toString()).contains("direct:event-parcel_lost");
-        assertThat(dead.getProps().getHeaders().get("x-attempts").toString()).isEqualTo("1");
+        assertThat(dead.getEnvelope().getRoutingKey()).isEqualTo("parcel_lost");
     }
 }

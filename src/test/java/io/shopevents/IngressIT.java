@@ -69,7 +69,15 @@ class IngressIT extends IntegrationTest {
         assertThat(event.get("specversion").asText()).isEqualTo("1.0");
         assertThat(event.get("id").asText()).isEqualTo(eventId);
         assertThat(event.get("type").asText()).isEqualTo(type);
-        assertThat(event.get("source").asText()).isEqualTo(path);
+        // an absolute URI naming this instance's API (CloudEvents: source + id identify the event)
+        assertThat(java.net.URI.create(event.get("source").asText()).isAbsolute()).isTrue();
+        assertThat(event.get("source").asText()).endsWith(path);
+        String subjectField = switch (type) {
+            case "user_registered" -> "userId";
+            case "order_placed" -> "orderId";
+            default -> "paymentId";
+        };
+        assertThat(event.get("subject").asText()).isEqualTo(json(body).get(subjectField).asText());
         assertThat(event.get("datacontenttype").asText()).isEqualTo("application/json");
         assertThat(Instant.parse(event.get("time").asText())).isBefore(Instant.now().plusSeconds(1));
         assertThat(event.get("data")).isEqualTo(json(body));

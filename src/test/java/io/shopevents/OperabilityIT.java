@@ -80,8 +80,13 @@ class OperabilityIT extends IntegrationTest {
 
         assertThat(metrics.statusCode()).isEqualTo(200);
         assertThat(metrics.body())
-                .containsPattern("camel_exchanges_total\\{[^}]*routeId=\"dispatch\"")
-                .containsPattern("shop_events_latency_seconds_count\\{[^}]*type=\"order_placed\"");
+                .containsPattern("camel_exchanges_total\\{[^}]*routeId=\"order-status\"")
+                .containsPattern("shop_events_latency_seconds_count\\{[^}]*type=\"order_placed\"")
+                .containsPattern("shop_subscription_consumers\\{[^}]*subscription=\"order-status\"[^}]*} 1.0")
+                .containsPattern("shop_subscription_messages\\{[^}]*subscription=\"welcome-mail\"")
+                .containsPattern("shop_subscription_oldest_message_age_seconds\\{[^}]*subscription=\"payment-status\"")
+                .containsPattern("shop_subscription_circuit_open\\{[^}]*subscription=\"welcome-mail\"[^}]*} 0.0")
+                .containsPattern("shop_subscription_events_total\\{[^}]*outcome=\"applied\"[^}]*subscription=\"order-status\"");
     }
 
     @Test
@@ -92,6 +97,13 @@ class OperabilityIT extends IntegrationTest {
         assertThat(health.at("/components/db/status").asText()).isEqualTo("UP");
         assertThat(health.at("/components/mail/status").asText()).isEqualTo("UP");
         assertThat(health.at("/components/camelHealth/status").asText()).isEqualTo("UP");
+        assertThat(health.at("/components/subscriptions/status").asText()).isEqualTo("UP");
+        JsonNode orderStatus = health.at("/components/subscriptions/details/order-status");
+        assertThat(orderStatus.get("queue").asText()).isEqualTo("shop.events.order-status");
+        assertThat(orderStatus.get("consumers").asInt()).isEqualTo(1);
+        assertThat(orderStatus.get("circuit").asText()).isEqualTo("CLOSED");
+        assertThat(orderStatus.has("messagesWaiting")).isTrue();
+        assertThat(orderStatus.has("oldestWaitingSeconds")).isTrue();
 
         JsonNode readiness = json(get("/actuator/health/readiness").body());
         assertThat(readiness.get("status").asText()).isEqualTo("UP");

@@ -28,14 +28,31 @@ class RouteFilesTest {
 
     static Stream<Path> routeFiles() throws IOException {
         try (Stream<Path> files = Files.list(Path.of("routes"))) {
-            return files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList().stream();
+            return files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml")).sorted().toList().stream();
         }
     }
 
     @Test
     void routesFolderHasTheRouteFiles() throws IOException {
-        assertThat(routeFiles().map(f -> f.getFileName().toString()))
-                .contains("rest-api.yaml", "publish.yaml", "dispatch.yaml");
+        assertThat(routeFiles().map(f -> f.getFileName().toString())).contains("rest-api.camel.yaml",
+                "publish.camel.yaml", "order-status.camel.yaml", "payment-status.camel.yaml", "welcome-mail.camel.yaml");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("routeFiles")
+    void routeFileIsNamedAsCamelToolingExpects(Path file) {
+        // Kaoto and the Camel tooling for VS Code open *.camel.yaml; the application loads only those
+        assertThat(file.getFileName().toString()).endsWith(".camel.yaml");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("routeFiles")
+    void everyRouteHasAnExplicitId(Path file) throws Exception {
+        try (DefaultCamelContext context = new DefaultCamelContext()) {
+            PluginHelper.getRoutesLoader(context).loadRoutes(ResourceHelper.resolveMandatoryResource(context, "file:" + file));
+            assertThat(context.getRouteDefinitions()).allSatisfy(route ->
+                    assertThat(route.hasCustomIdAssigned()).as("route from " + route.getInput().getUri() + " has an id").isTrue());
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,5 +1,6 @@
 package io.shopevents;
 
+import io.shopevents.support.Broker;
 import io.shopevents.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -39,7 +40,7 @@ class RouteReloadIT extends IntegrationTest {
     void newRouteFileTakesEffectWithoutRestart(CapturedOutput output) {
         assertThat(get("/api/hello").statusCode()).isEqualTo(404);
 
-        writeAndAwaitReload(output, "hello.yaml", helloRest("hello", "Hello!"));
+        writeAndAwaitReload(output, "hello.camel.yaml", helloRest("hello", "Hello!"));
 
         assertThat(get("/api/hello").body()).isEqualTo("Hello!");
         assertTheShippedRoutesStillWork();
@@ -47,32 +48,32 @@ class RouteReloadIT extends IntegrationTest {
 
     @Test
     void editedRouteFileChangesWhatTheRouteDoes(CapturedOutput output) {
-        writeAndAwaitReload(output, "greeting.yaml", helloRest("greeting", "Hi"));
+        writeAndAwaitReload(output, "greeting.camel.yaml", helloRest("greeting", "Hi"));
         assertThat(get("/api/greeting").body()).isEqualTo("Hi");
 
-        writeAndAwaitReload(output, "greeting.yaml", helloRest("greeting", "Good morning"));
+        writeAndAwaitReload(output, "greeting.camel.yaml", helloRest("greeting", "Good morning"));
 
         assertThat(get("/api/greeting").body()).isEqualTo("Good morning");
     }
 
     @Test
     void fileWithAnErrorIsRefusedNamingFileAndLineAndTheRoutesKeepRunning(CapturedOutput output) {
-        writeAndAwaitReload(output, "welcome.yaml", helloRest("welcome", "Welcome"));
+        writeAndAwaitReload(output, "welcome.camel.yaml", helloRest("welcome", "Welcome"));
 
-        writeRoute("welcome.yaml", helloRest("welcome", "Changed").replace("setBody:", "setBdy:"));
+        writeRoute("welcome.camel.yaml", helloRest("welcome", "Changed").replace("setBody:", "setBdy:"));
 
         await().atMost(RELOADED).until(() -> output.getOut().contains("Route file refused"));
-        assertThat(output.getOut()).contains(file("welcome.yaml") + ":10: ").contains("setBdy");
+        assertThat(output.getOut()).contains(file("welcome.camel.yaml") + ":10: ").contains("setBdy");
         assertThat(get("/api/welcome").body()).as("the route as it was").isEqualTo("Welcome");
         assertTheShippedRoutesStillWork();
     }
 
     @Test
     void fileThatFailsToStartIsRolledBack(CapturedOutput output) {
-        writeAndAwaitReload(output, "farewell.yaml", helloRest("farewell", "Bye"));
+        writeAndAwaitReload(output, "farewell.camel.yaml", helloRest("farewell", "Bye"));
 
         // valid YAML DSL, but the bean does not exist: only starting the route finds out
-        writeRoute("farewell.yaml", helloRest("farewell", "Bye").replace(
+        writeRoute("farewell.camel.yaml", helloRest("farewell", "Bye").replace(
                 "- setBody: { constant: \"Bye\" }", "- bean: { ref: noSuchBean }"));
 
         await().atMost(RELOADED).until(() -> output.getOut().contains("put back the routes that ran before"));
@@ -83,8 +84,8 @@ class RouteReloadIT extends IntegrationTest {
 
     @Test
     void editedShippedRouteFileChangesWhatItDoes(CapturedOutput output) throws IOException {
-        String shipped = Files.readString(routes.resolve("order-shipped.yaml"));
-        writeAndAwaitReload(output, "order-shipped.yaml", shipped.replace("shipped with", "sent off with"));
+        String shipped = Files.readString(routes.resolve("order-shipped.camel.yaml"));
+        writeAndAwaitReload(output, "order-shipped.camel.yaml", shipped.replace("shipped with", "sent off with"));
 
         String orderId = unique("order");
         publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
@@ -92,6 +93,45 @@ class RouteReloadIT extends IntegrationTest {
 
         await().atMost(RELOADED).until(() -> output.getOut().contains("order " + orderId + " sent off with DHL"));
         assertThat(output.getOut()).doesNotContain("order " + orderId + " shipped with");
+    }
+
+    @Test
+    void subscriptionFileAddedAtRunTimeGetsItsQueueAndBindingsAndRemovingItStopsIt(CapturedOutput output) throws IOException {
+        String name = "test-reload-" + UUID.randomUUID().toString().substring(0, 8);
+        String queue = "shop.events." + name;
+        try {
+            writeAndAwaitReload(output, name + ".camel.yaml", """
+                    - route:
+                        id: %1$s
+                        from:
+                          uri: subscription:%1$s
+                          parameters:
+                            types: order_shipped
+                          steps:
+                            - log: "%1$s took order ${body.data.path('orderId').asText()}"
+                    """.formatted(name));
+            assertThat(Broker.queuesMatching(java.util.regex.Pattern.quote(queue))).as("its queue").containsExactly(queue);
+
+            String orderId = unique("order");
+            publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
+                    "{\"orderId\":\"" + orderId + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}"));
+            await().atMost(RELOADED).until(() -> output.getOut().contains(name + " took order " + orderId));
+
+            Files.delete(routes.resolve(name + ".camel.yaml"));
+            String removed = "Route files removed: [" + file(name + ".camel.yaml") + "]";
+            await().atMost(RELOADED).until(() -> output.getOut().contains(removed));
+
+            String later = unique("order");
+            publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
+                    "{\"orderId\":\"" + later + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}"));
+            // the shipped order-shipped subscription takes it; the removed one no longer consumes, and its
+            // queue keeps the event for whoever puts the file back
+            await().atMost(RELOADED).until(() -> output.getOut().contains("order " + later + " shipped with"));
+            await().atMost(RELOADED).until(() -> Broker.messagesIn(queue) == 1);
+            assertThat(output.getOut()).doesNotContain(name + " took order " + later);
+        } finally {
+            Broker.deleteQueue(queue);
+        }
     }
 
     /** A GET endpoint answering a constant text: behaviour a test can see from outside. */

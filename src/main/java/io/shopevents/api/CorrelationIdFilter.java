@@ -16,8 +16,6 @@ import java.util.Collections;
 import java.util.Enumeration;
 import java.util.LinkedHashSet;
 import java.util.Set;
-import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * Every call carries a correlation id: the caller's X-Correlation-Id if it is a sensible one,
@@ -30,17 +28,14 @@ import java.util.regex.Pattern;
 public class CorrelationIdFilter extends OncePerRequestFilter {
 
     public static final String HEADER = "X-Correlation-Id";
-    /** The log context (MDC) key, also the exchange property the routes keep it in. */
-    public static final String KEY = "correlationId";
-
-    /** Anything else (too long, spaces, control characters) is not echoed into answers and logs. */
-    private static final Pattern SENSIBLE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+    public static final String KEY = CorrelationIds.KEY;
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String given = request.getHeader(HEADER);
-        String id = given != null && SENSIBLE.matcher(given).matches() ? given : UUID.randomUUID().toString();
+        // anything else (too long, spaces, control characters) is not echoed into answers and logs
+        String id = CorrelationIds.orNew(given);
         response.setHeader(HEADER, id);
         MDC.put(KEY, id);
         try {

@@ -1,19 +1,27 @@
 package io.shopevents.event;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.time.Instant;
 
-/** A CloudEvents 1.0 envelope in structured JSON form; {@code data} is the event's own payload. */
+/**
+ * A CloudEvents 1.0 event as this service reads and writes it (structured JSON mode on the wire);
+ * {@code data} is the event's own payload. An event is identified by {@code source} + {@code id}.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record CloudEvent(
         String specversion,
         String id,
         String type,
         String source,
+        String subject,
         Instant time,
         String datacontenttype,
         JsonNode data) {
 
     public static final String SPEC_VERSION = "1.0";
     public static final String JSON = "application/json";
+    /** The AMQP content type of a structured-mode CloudEvent. */
+    public static final String STRUCTURED_JSON = "application/cloudevents+json";
 }

@@ -10,31 +10,31 @@ import org.springframework.stereotype.Component;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
 /**
- * Wraps event data in its CloudEvents 1.0 envelope (publishing side) and reads envelopes back
- * (consuming side), holding data from any publisher to the same schema as the REST edge.
+ * The REST edge's side of CloudEvents: checks a request's data against its type's schema and wraps
+ * it in a new envelope (absolute source, subject, fresh id). The consuming side is {@link CloudEventReader}.
  */
 @Component("cloudEvents")
 public class CloudEvents {
 
-    /** Exchange properties the routes share: the event's type and, once wrapped, its id. */
+    /** Exchange properties the routes share: the event's type and, once wrapped, its id and source. */
     public static final String TYPE_PROPERTY = "eventType";
     public static final String ID_PROPERTY = "eventId";
-
-    private static final int MAX_ID_LENGTH = 128;
+    public static final String SOURCE_PROPERTY = "eventSource";
 
     private final ObjectMapper mapper;
     private final EventDataValidator validator;
     private final CustomEventTypes customTypes;
+    private final EventSources sources;
 
-    public CloudEvents(ObjectMapper mapper, EventDataValidator validator, CustomEventTypes customTypes) {
+    public CloudEvents(ObjectMapper mapper, EventDataValidator validator, CustomEventTypes customTypes, EventSources sources) {
         this.mapper = mapper;
         this.validator = validator;
         this.customTypes = customTypes;
+        this.sources = sources;
     }
 
     /**
@@ -42,7 +42,7 @@ public class CloudEvents {
      * The body itself is left as it is, for the binding that follows.
      */
     public void validateRequest(byte[] body, @ExchangeProperty(TYPE_PROPERTY) String type) {
-        JsonNode data = parse(body, "the request body");
+        JsonNode data = parse(body);
         List<FieldError> errors = validator.validate(type, data);
         if (!errors.isEmpty()) {
             throw new InvalidEventException("invalid " + type + " data", errors);
@@ -52,26 +52,27 @@ public class CloudEvents {
     /** POST /api/events/{type} takes the custom types only; the built-in ones have their own endpoints. */
     public void requireCustomType(@ExchangeProperty(TYPE_PROPERTY) String type) {
         EventType.byName(type).ifPresent(builtIn -> {
-            throw new NotFoundException("event type '" + type + "' has its own endpoint: POST " + builtIn.source());
+            throw new NotFoundException("event type '" + type + "' has its own endpoint: POST /api" + builtIn.path());
         });
         if (!customTypes.contains(type)) {
             throw new NotFoundException("no event type '" + type + "' is configured (shop.custom-events.types)");
         }
     }
 
-    /** Puts event data into a new envelope with a fresh id; the id is kept as an exchange property. */
+    /** Puts event data into a new envelope with a fresh id; id and source are kept as exchange properties. */
     public CloudEvent wrap(Object data, @ExchangeProperty(TYPE_PROPERTY) String type, Exchange exchange) {
-        String source = EventType.byName(type).map(EventType::source)
-                .orElseGet(() -> {
-                    if (!customTypes.contains(type)) {
-                        throw new InvalidEventException("unknown event type '" + type + "'");
-                    }
-                    return CustomEventTypes.source(type);
-                });
+        JsonNode tree = mapper.valueToTree(data);
+        EventType builtIn = EventType.byName(type).orElse(null);
+        if (builtIn == null && !customTypes.contains(type)) {
+            throw new InvalidEventException("unknown event type '" + type + "'");
+        }
+        String source = sources.of(builtIn != null ? builtIn.path() : CustomEventTypes.path(type));
+        String subject = builtIn != null ? tree.path(builtIn.subjectField()).asText(null) : null;
         String id = UUID.randomUUID().toString();
         exchange.setProperty(ID_PROPERTY, id);
-        return new CloudEvent(CloudEvent.SPEC_VERSION, id, type, source,
-                Instant.now().truncatedTo(ChronoUnit.MILLIS), CloudEvent.JSON, mapper.valueToTree(data));
+        exchange.setProperty(SOURCE_PROPERTY, source);
+        return new CloudEvent(CloudEvent.SPEC_VERSION, id, type, source, subject,
+                Instant.now().truncatedTo(ChronoUnit.MILLIS), CloudEvent.JSON, tree);
     }
 
     /** The REST answer for an event the broker has confirmed. */
@@ -79,38 +80,7 @@ public class CloudEvents {
         return new EventAccepted(id, type);
     }
 
-    /**
-     * Reads a consumed message: a CloudEvents envelope of a known type whose data meets its schema.
-     * Anything else is an {@link InvalidEventException}, which dead-letters the message without retries.
-     */
-    public CloudEvent read(byte[] body) {
-        JsonNode json = parse(body, "the message body");
-        if (!json.isObject()) {
-            throw new InvalidEventException("the message body is not a CloudEvents JSON object");
-        }
-        CloudEvent event;
-        try {
-            event = mapper.treeToValue(json, CloudEvent.class);
-        } catch (JsonProcessingException e) {
-            throw new InvalidEventException("the message is not a CloudEvents envelope: " + e.getOriginalMessage());
-        }
-        List<FieldError> errors = envelopeErrors(event);
-        if (!errors.isEmpty()) {
-            throw new InvalidEventException("invalid CloudEvents envelope", errors);
-        }
-        if (!validator.knows(event.type())) {
-            throw new InvalidEventException("unknown event type '" + event.type() + "'");
-        }
-        List<FieldError> dataErrors = validator.validate(event.type(), event.data()).stream()
-                .map(e -> new FieldError(e.field().isEmpty() ? "data" : "data." + e.field(), e.message()))
-                .toList();
-        if (!dataErrors.isEmpty()) {
-            throw new InvalidEventException("invalid " + event.type() + " data", dataErrors);
-        }
-        return event;
-    }
-
-    /** The typed data of an envelope that {@link #read} has accepted. */
+    /** The typed data of an event that has been read and checked. */
     public <T> T data(CloudEvent event, Class<T> type) {
         try {
             return mapper.treeToValue(event.data(), type);
@@ -119,43 +89,16 @@ public class CloudEvents {
         }
     }
 
-    private static List<FieldError> envelopeErrors(CloudEvent event) {
-        List<FieldError> errors = new ArrayList<>();
-        if (!CloudEvent.SPEC_VERSION.equals(event.specversion())) {
-            errors.add(new FieldError("specversion", "must be \"1.0\""));
-        }
-        requireText(errors, "id", event.id());
-        requireText(errors, "type", event.type());
-        requireText(errors, "source", event.source());
-        if (event.datacontenttype() != null && !event.datacontenttype().startsWith(CloudEvent.JSON)) {
-            errors.add(new FieldError("datacontenttype", "must be application/json"));
-        }
-        if (event.data() == null || event.data().isNull()) {
-            errors.add(new FieldError("data", "is required"));
-        }
-        return errors;
-    }
-
-    private static void requireText(List<FieldError> errors, String field, String value) {
-        if (value == null || value.isBlank()) {
-            errors.add(new FieldError(field, "is required"));
-        } else if (value.length() > MAX_ID_LENGTH) {
-            errors.add(new FieldError(field, "must be at most " + MAX_ID_LENGTH + " characters"));
-        } else if (value.chars().anyMatch(Character::isISOControl)) {
-            errors.add(new FieldError(field, "must not contain control characters such as CR or LF"));
-        }
-    }
-
-    private JsonNode parse(byte[] body, String what) {
+    private JsonNode parse(byte[] body) {
         if (body == null || body.length == 0) {
-            throw new InvalidEventException(what + " is empty");
+            throw new InvalidEventException("the request body is empty");
         }
         try {
             return mapper.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new InvalidEventException(what + " is not valid JSON: " + e.getOriginalMessage());
+            throw new InvalidEventException("the request body is not valid JSON: " + e.getOriginalMessage());
         } catch (java.io.IOException e) {
-            throw new InvalidEventException(what + " cannot be read: " + e.getMessage());
+            throw new InvalidEventException("the request body cannot be read: " + e.getMessage());
         }
     }
 }

@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
 /**
  * The event types an integrator has added without Java: each is listed in
  * shop.custom-events.types and has its JSON Schema in shop.custom-events.schema-dir
- * (schemas/&lt;type&gt;.json). They are accepted at POST /api/events/{type} and dispatched to the
- * route that consumes direct:event-&lt;type&gt;.
+ * (schemas/&lt;type&gt;.json). They are accepted at POST /api/events/{type} and taken by the
+ * subscriptions whose route files name them (routes/order-shipped.camel.yaml).
  */
 @Component
 public class CustomEventTypes {
@@ -56,8 +56,8 @@ public class CustomEventTypes {
         return schemaDir.resolve(type + ".json");
     }
 
-    /** The CloudEvents source of a custom event accepted over REST. */
-    public static String source(String type) {
-        return "/api/events/" + type;
+    /** Where the API takes events of a custom type, under /api; the events' source ends with it. */
+    public static String path(String type) {
+        return "/events/" + type;
     }
 }

@@ -58,6 +58,11 @@ public class EventDataValidator {
         }
     }
 
+    /** Every type this service knows, built-in and custom. */
+    public java.util.Set<String> types() {
+        return java.util.Collections.unmodifiableSet(schemas.keySet());
+    }
+
     /** Whether the type is one this service knows (built-in or custom). */
     public boolean knows(String type) {
         return schemas.containsKey(type);

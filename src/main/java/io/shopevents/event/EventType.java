@@ -5,17 +5,19 @@ import java.util.Optional;
 
 /** The shop's event types, named as the shop names them; the name is also the routing key. */
 public enum EventType {
-    USER_REGISTERED("user_registered", "/api/users", UserRegistered.class),
-    ORDER_PLACED("order_placed", "/api/orders", OrderPlaced.class),
-    PAYMENT_PROCESSED("payment_processed", "/api/payments", PaymentProcessed.class);
+    USER_REGISTERED("user_registered", "/users", "userId", UserRegistered.class),
+    ORDER_PLACED("order_placed", "/orders", "orderId", OrderPlaced.class),
+    PAYMENT_PROCESSED("payment_processed", "/payments", "paymentId", PaymentProcessed.class);
 
     private final String eventName;
-    private final String source;
+    private final String path;
+    private final String subjectField;
     private final Class<? extends Record> dataType;
 
-    EventType(String eventName, String source, Class<? extends Record> dataType) {
+    EventType(String eventName, String path, String subjectField, Class<? extends Record> dataType) {
         this.eventName = eventName;
-        this.source = source;
+        this.path = path;
+        this.subjectField = subjectField;
         this.dataType = dataType;
     }
 
@@ -24,9 +26,14 @@ public enum EventType {
         return eventName;
     }
 
-    /** The CloudEvents {@code source} of events accepted over REST. */
-    public String source() {
-        return source;
+    /** Where the API takes events of this type, under /api; the events' source ends with it. */
+    public String path() {
+        return path;
+    }
+
+    /** The data field whose value is the event's CloudEvents {@code subject}: the user's, order's or payment's id. */
+    public String subjectField() {
+        return subjectField;
     }
 
     public Class<? extends Record> dataType() {

@@ -1,13 +1,15 @@
 package io.shopevents.event;
 
+import io.shopevents.subscription.PermanentFailureException;
+
 import java.util.List;
 import java.util.stream.Collectors;
 
 /**
  * An event that can never be processed: malformed envelope, unknown type or data breaking its schema.
- * Retrying cannot help, so the dispatch route dead-letters it at once.
+ * Retrying cannot help, so the subscription dead-letters it at once (and the REST edge answers 400).
  */
-public class InvalidEventException extends RuntimeException {
+public class InvalidEventException extends PermanentFailureException {
 
     private final List<FieldError> errors;
 

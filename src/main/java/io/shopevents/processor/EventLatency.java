@@ -12,26 +12,27 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Records how long an event took from its publication (the envelope's time) to the end of its
- * processing: metric shop.events.latency (Prometheus: shop_events_latency_seconds), per type.
+ * processing by a subscription: metric shop.events.latency (Prometheus:
+ * shop_events_latency_seconds), per type and subscription.
  */
 @Component("eventLatency")
 public class EventLatency {
 
     private final MeterRegistry registry;
-    /** One timer per event type; the types that get here are the known ones. */
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
     public EventLatency(MeterRegistry registry) {
         this.registry = registry;
     }
 
-    public void record(CloudEvent event) {
+    public void record(CloudEvent event, String subscription) {
         if (event.time() == null) {
             return; // the envelope's time is optional; a hand-published event may leave it out
         }
-        timers.computeIfAbsent(event.type(), type -> Timer.builder("shop.events.latency")
-                        .description("From the event's time (its publication) to the end of its processing")
-                        .tag("type", type)
+        timers.computeIfAbsent(event.type() + " " + subscription, key -> Timer.builder("shop.events.latency")
+                        .description("From the event's time (its publication) to the end of its processing by a subscription")
+                        .tag("type", event.type())
+                        .tag("subscription", subscription)
                         .publishPercentileHistogram()
                         .minimumExpectedValue(Duration.ofMillis(1))
                         .maximumExpectedValue(Duration.ofSeconds(30))

@@ -1,6 +1,9 @@
 package io.shopevents.processor;
 
-/** The SMTP server did not take a mail: transient, so the dispatch route retries it. */
+/**
+ * The SMTP server could not be reached, timed out, or answered "try again later" (4xx): transient,
+ * so the subscription retries it after a delay.
+ */
 public class MailNotSentException extends RuntimeException {
 
     public MailNotSentException(String message, Throwable cause) {

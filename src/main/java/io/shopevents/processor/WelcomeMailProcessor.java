@@ -6,7 +6,6 @@ import io.shopevents.event.CloudEvent;
 import io.shopevents.event.CloudEvents;
 import io.shopevents.event.InvalidEventException;
 import io.shopevents.event.UserRegistered;
-import io.shopevents.store.ProcessedEvents;
 import org.apache.camel.CamelExecutionException;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.mail.MailConstants;
@@ -25,13 +24,13 @@ import java.util.Map;
 
 /**
  * user_registered: sends one welcome mail over SMTP (camel-mail), an HTML part with a plain-text
- * alternative, both from templates under {@code mail/}. The mail is sent inside the transaction
- * that records the event id, so a failed send is retried and a sent one is not sent again.
+ * alternative, both from templates under {@code mail/}. It runs inside the subscription's
+ * transaction that records the event as applied, so a failed send is retried and a sent one is
+ * not sent again (routes/welcome-mail.camel.yaml). A server that cannot be reached or answers
+ * 4xx is a transient failure (retried after a delay); a 5xx answer is permanent (dead-lettered).
  */
 @Component("welcomeMail")
 public class WelcomeMailProcessor {
-
-    static final String NAME = "welcome-mail";
 
     static {
         // Jakarta Mail finds its StreamProvider with a ServiceLoader scan of the whole classpath for
@@ -42,7 +41,6 @@ public class WelcomeMailProcessor {
     private static final Logger log = LoggerFactory.getLogger(WelcomeMailProcessor.class);
 
     private final CloudEvents cloudEvents;
-    private final ProcessedEvents processedEvents;
     private final ProducerTemplate producer;
     private final String endpoint;
     private final String from;
@@ -50,14 +48,12 @@ public class WelcomeMailProcessor {
     private final Template text;
     private final Template html;
 
-    public WelcomeMailProcessor(CloudEvents cloudEvents, ProcessedEvents processedEvents, ProducerTemplate producer,
+    public WelcomeMailProcessor(CloudEvents cloudEvents, ProducerTemplate producer,
                                 @Value("${shop.mail.endpoint}") String endpoint, @Value("${mail.from}") String from) {
         this.cloudEvents = cloudEvents;
-        this.processedEvents = processedEvents;
         this.producer = producer;
         this.endpoint = endpoint;
         this.from = from;
-        processedEvents.register(NAME);
         // the subject and plain text are not HTML: no HTML escaping there; the HTML part escapes every value
         Mustache.Compiler plain = Mustache.compiler().escapeHTML(false);
         this.subject = compile(plain, "mail/welcome-subject.mustache");
@@ -71,25 +67,24 @@ public class WelcomeMailProcessor {
         if (hasControlCharacter(user.email()) || hasControlCharacter(user.username())) {
             throw new InvalidEventException("user_registered data has control characters in email or username");
         }
-        ProcessedEvents.Outcome outcome = processedEvents.once(NAME, event.id(), () -> {
-            Map<String, Object> model = Map.of("username", user.username(), "email", user.email(), "userId", user.userId());
-            try {
-                producer.sendBodyAndHeaders(endpoint, html.execute(model), Map.of(
-                        "To", user.email(),
-                        "From", from,
-                        "Subject", subject.execute(model).strip(),
-                        MailConstants.MAIL_ALTERNATIVE_BODY, text.execute(model)));
-            } catch (CamelExecutionException e) {
-                // name the SMTP failure itself in logs and dead-letter headers, not Camel's wrapper
-                throw new MailNotSentException("welcome mail for user " + user.userId() + " not sent: "
-                        + e.getCause().getMessage(), e.getCause());
+        Map<String, Object> model = Map.of("username", user.username(), "email", user.email(), "userId", user.userId());
+        try {
+            producer.sendBodyAndHeaders(endpoint, html.execute(model), Map.of(
+                    "To", user.email(),
+                    "From", from,
+                    "Subject", subject.execute(model).strip(),
+                    MailConstants.MAIL_ALTERNATIVE_BODY, text.execute(model)));
+        } catch (CamelExecutionException e) {
+            // name the SMTP failure itself in logs and dead-letter headers, not Camel's wrapper
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            String refusal = MailRejectedException.permanentReply(cause);
+            if (refusal != null) {
+                throw new MailRejectedException("the mail server refused the welcome mail for user " + user.userId()
+                        + ": " + refusal, cause);
             }
-        });
-        if (outcome == ProcessedEvents.Outcome.APPLIED) {
-            log.info("welcome mail for user {} sent (event {})", user.userId(), event.id());
-        } else {
-            log.info("event {} {}; no welcome mail sent for user {}", event.id(), outcome, user.userId());
+            throw new MailNotSentException("welcome mail for user " + user.userId() + " not sent: " + cause.getMessage(), cause);
         }
+        log.info("welcome mail for user {} sent (event {})", user.userId(), event.id());
     }
 
     private static boolean hasControlCharacter(String value) {

@@ -1,30 +1,50 @@
 package io.shopevents.rabbit;
 
+import io.shopevents.subscription.SubscriptionProperties;
 import org.springframework.amqp.core.Binding;
 import org.springframework.amqp.core.BindingBuilder;
+import org.springframework.amqp.core.Declarable;
 import org.springframework.amqp.core.Declarables;
 import org.springframework.amqp.core.ExchangeBuilder;
+import org.springframework.amqp.core.FanoutExchange;
+import org.springframework.amqp.core.HeadersExchange;
 import org.springframework.amqp.core.Queue;
 import org.springframework.amqp.core.QueueBuilder;
 import org.springframework.amqp.core.TopicExchange;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
 import org.springframework.amqp.rabbit.core.RabbitAdmin;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * The RabbitMQ topology of ../shared/ARCHITECTURE.md. Spring Boot's RabbitAdmin declares it
- * whenever a connection opens, so a fresh (or reset) broker shows it in the management UI at once.
- * The routes under routes/ use these names; they do not declare anything themselves.
+ * The fixed part of the RabbitMQ topology of ../shared/ARCHITECTURE.md; each subscription adds its
+ * own queue and bindings when it starts (SubscriptionTopology). Spring Boot's RabbitAdmin declares
+ * this part whenever a connection opens, so a fresh (or reset) broker shows it at once.
+ * <pre>
+ *   shop.events (topic) --type--> shop.events.&lt;subscription&gt;      (one quorum queue each)
+ *        | nothing bound for the type (alternate exchange)
+ *        v
+ *   shop.events.unrouted (fanout) --> shop.events.dlx (topic) --#--> shop.events.dead
+ *
+ *   shop.events.retry.&lt;delay&gt; (quorum, message TTL) --expired--> shop.events.retry (headers)
+ *        --subscription=&lt;name&gt;--> shop.events.&lt;name&gt;      (back to that subscription only)
+ * </pre>
  */
 @Configuration
 public class RabbitTopology {
 
     public static final String EXCHANGE = "shop.events";
-    public static final String DISPATCH_QUEUE = "shop.events.dispatch";
+    public static final String UNROUTED_EXCHANGE = "shop.events.unrouted";
     public static final String DEAD_LETTER_EXCHANGE = "shop.events.dlx";
     public static final String DEAD_LETTER_QUEUE = "shop.events.dead";
+    /** Where expired retries go: a headers exchange that hands each back to its own subscription. */
+    public static final String RETRY_EXCHANGE = "shop.events.retry";
+    /** The queue of the topology before subscriptions (one queue for everything); drained at start. */
+    public static final String LEGACY_DISPATCH_QUEUE = "shop.events.dispatch";
 
     /**
      * Declares the topology on every new connection. A queue that already exists with other
@@ -39,22 +59,47 @@ public class RabbitTopology {
     }
 
     @Bean
-    Declarables shopEventsTopology(@Value("${shop.dispatch.delivery-limit}") int deliveryLimit) {
-        TopicExchange events = ExchangeBuilder.topicExchange(EXCHANGE).durable(true).build();
+    Declarables shopEventsTopology(SubscriptionProperties properties) {
+        List<Declarable> declarables = new ArrayList<>();
+        declarables.add(events());
+        FanoutExchange unrouted = ExchangeBuilder.fanoutExchange(UNROUTED_EXCHANGE).durable(true).build();
         TopicExchange deadLetters = ExchangeBuilder.topicExchange(DEAD_LETTER_EXCHANGE).durable(true).build();
-        Queue dispatch = QueueBuilder.durable(DISPATCH_QUEUE)
+        Queue dead = QueueBuilder.durable(DEAD_LETTER_QUEUE).quorum().build();
+        declarables.addAll(List.of(unrouted, deadLetters, dead,
+                BindingBuilder.bind(deadLetters).to(unrouted),
+                BindingBuilder.bind(dead).to(deadLetters).with("#")));
+        HeadersExchange retry = ExchangeBuilder.headersExchange(RETRY_EXCHANGE).durable(true).build();
+        declarables.add(retry);
+        for (Duration delay : properties.getRetry().getDelays()) {
+            declarables.add(retryQueue(delay));
+        }
+        return new Declarables(declarables);
+    }
+
+    /** The exchange every event is published to; what no subscription takes goes to the alternate exchange. */
+    static TopicExchange events() {
+        return ExchangeBuilder.topicExchange(EXCHANGE).durable(true).alternate(UNROUTED_EXCHANGE).build();
+    }
+
+    /**
+     * A queue where a failed message waits out its delay: it has no consumer; when the message
+     * expires the broker dead-letters it (at least once) to the retry exchange, which routes it
+     * by its subscription header back to the one subscription that failed it.
+     */
+    static Queue retryQueue(Duration delay) {
+        return QueueBuilder.durable(retryQueueName(delay))
                 .quorum()
-                .deadLetterExchange(DEAD_LETTER_EXCHANGE)
-                // the broker's own safety net: a message redelivered this often (a consumer that
-                // crashes on it every time) is dead-lettered instead of looping forever
-                .deliveryLimit(deliveryLimit)
-                // dead-letter at-least-once, so not even the broker drops it on the way (needs reject-publish)
+                .ttl((int) delay.toMillis())
+                .deadLetterExchange(RETRY_EXCHANGE)
                 .withArgument("x-dead-letter-strategy", "at-least-once")
                 .overflow(QueueBuilder.Overflow.rejectPublish)
                 .build();
-        Queue dead = QueueBuilder.durable(DEAD_LETTER_QUEUE).quorum().build();
-        Binding dispatchAll = BindingBuilder.bind(dispatch).to(events).with("#");
-        Binding deadAll = BindingBuilder.bind(dead).to(deadLetters).with("#");
-        return new Declarables(events, deadLetters, dispatch, dead, dispatchAll, deadAll);
+    }
+
+    /** shop.events.retry.500ms, shop.events.retry.5s, shop.events.retry.2m: readable in the management UI. */
+    public static String retryQueueName(Duration delay) {
+        long ms = delay.toMillis();
+        String name = ms % 60_000 == 0 ? ms / 60_000 + "m" : ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+        return RETRY_EXCHANGE + "." + name;
     }
 }

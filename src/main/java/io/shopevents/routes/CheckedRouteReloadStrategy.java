@@ -1,101 +1,174 @@
 package io.shopevents.routes;
 
 import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
 import org.apache.camel.Route;
 import org.apache.camel.model.Model;
 import org.apache.camel.model.RouteConfigurationDefinition;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
-import org.apache.camel.support.RouteWatcherReloadStrategy;
+import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * Live reloading of the YAML route files, on Camel's file watcher, made safe for integrators:
+ * Live reloading of the route files (*.camel.yaml) in the routes folder, made safe for integrators:
  * <ul>
- * <li>a changed file is checked first ({@link RouteFileCheck}: the YAML DSL schema and Camel's
- * loader); a file with an error is refused with a log line naming file and line, and no running
- * route is touched;</li>
- * <li>a file that passes is applied on top of the files the running routes came from, and the
- * whole set is loaded again (so REST definitions and route configurations are not doubled);</li>
- * <li>if the new set fails to start (an unknown bean, say), the set that ran before is put back.</li>
+ * <li>a file that is added, changed or removed is noticed (a removed subscription file stops that
+ * subscription);</li>
+ * <li>an added or changed file is checked first ({@link RouteFileCheck}: the YAML DSL schema and
+ * Camel's loader); a file with an error is refused with a log line naming file and line, and no
+ * running route is touched;</li>
+ * <li>the whole set of files is loaded again (so REST definitions and route configurations are
+ * not doubled); if it fails to start (an unknown bean, say), the set that ran before is put back.</li>
  * </ul>
- * Camel's own reload would stop every route first and, on any error, leave none running.
+ * Camel's own reload watches changed and created files only, stops every route first and, on any
+ * error, leaves none running.
  */
-public class CheckedRouteReloadStrategy extends RouteWatcherReloadStrategy {
+public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelContextAware {
 
     private static final Logger log = LoggerFactory.getLogger(CheckedRouteReloadStrategy.class);
+    public static final String SUFFIX = ".camel.yaml";
+    /** Editors save in steps (truncate, write, rename): changes this close together are one change. */
+    private static final long SETTLE_MS = 300;
 
     private final Path directory;
+    private CamelContext camelContext;
     private RouteFileCheck check;
+    private WatchService watcher;
+    private Thread thread;
     /** The route files as they were when the running routes were loaded from them. */
     private Map<Path, String> running;
     /** Each route file as it was at the last change handled, refused or not. */
-    private final Map<Path, String> lastSeen = new HashMap<>();
+    private Map<Path, String> lastSeen;
 
     public CheckedRouteReloadStrategy(String directory) {
-        super(directory, false);
         // one spelling of every path: the watcher reports absolute ones, the folder may be relative
         this.directory = Path.of(directory).toAbsolutePath().normalize();
-        setPattern("*.yaml");
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
     }
 
     @Override
     protected void doStart() throws Exception {
         running = readRouteFiles();
-        lastSeen.putAll(running);
-        super.doStart();
+        lastSeen = new TreeMap<>(running);
+        watcher = FileSystems.getDefault().newWatchService();
+        directory.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+                StandardWatchEventKinds.ENTRY_DELETE);
+        thread = new Thread(this::watch, "CheckedRouteReloadStrategy");
+        thread.setDaemon(true);
+        thread.start();
+        log.info("Live route reloading enabled (directory: {})", directory);
     }
 
     @Override
-    protected synchronized void onRouteReload(Collection<Resource> changed, boolean removeEverything) {
-        // the changes on top of what runs: a change refused or failed before stays out, and does
-        // not hold up changes to other files
+    protected void doStop() throws Exception {
+        if (watcher != null) {
+            watcher.close();
+        }
+        if (thread != null) {
+            thread.join(5000);
+        }
+    }
+
+    private void watch() {
+        try {
+            while (isRunAllowed()) {
+                WatchKey key = watcher.take();
+                // let an editor finish its save, then take every change that came with it
+                do {
+                    key.pollEvents();
+                    key.reset();
+                } while ((key = watcher.poll(SETTLE_MS, TimeUnit.MILLISECONDS)) != null);
+                try {
+                    onChange();
+                } catch (RuntimeException e) {
+                    log.error("Route files could not be reloaded: {}", e.getMessage(), e);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ClosedWatchServiceException e) {
+            // stopped
+        }
+    }
+
+    /** Compares the folder with the last files seen, checks what was added or changed, and reloads. */
+    synchronized void onChange() {
+        Map<Path, String> now = readRouteFiles();
+        List<Path> changed = new ArrayList<>();
+        List<Path> removed = new ArrayList<>();
+        now.forEach((file, content) -> {
+            if (!content.isBlank() && !content.equals(lastSeen.get(file))) {
+                changed.add(file);
+            }
+        });
+        lastSeen.keySet().stream().filter(file -> !now.containsKey(file)).forEach(removed::add);
+        now.forEach((file, content) -> {
+            // an editor truncates before it writes; the write comes as its own change
+            if (!content.isBlank()) {
+                lastSeen.put(file, content);
+            }
+        });
+        removed.forEach(lastSeen::remove);
+        if (changed.isEmpty() && removed.isEmpty()) {
+            return;
+        }
+        // the changes on top of what runs: a change refused or failed before stays out, and does not
+        // hold up changes to other files
         Map<Path, String> next = new TreeMap<>(running);
-        List<Path> files = new ArrayList<>();
-        for (Path file : files(changed)) {
-            String content = read(file);
-            if (content.isBlank()) {
-                continue; // an editor truncates before it writes; the write comes as its own change
-            }
-            if (!content.equals(lastSeen.put(file, content))) {
-                files.add(file);
-                next.put(file, content);
-            }
-        }
-        if (files.isEmpty()) {
-            return; // the watcher reports a save more than once; this one has been handled
-        }
+        changed.forEach(file -> next.put(file, now.get(file)));
+        removed.forEach(next::remove);
         List<String> problems = new ArrayList<>();
-        for (Path file : files) {
+        for (Path file : changed) {
             problems.addAll(check().problems(file));
         }
         if (!problems.isEmpty()) {
             log.error("Route file refused, the running routes stay as they are:\n    {}", String.join("\n    ", problems));
             return;
         }
+        List<Path> files = new ArrayList<>(changed);
+        files.addAll(removed);
         try {
             replaceRoutes(next);
             running = next;
-            log.info("Routes reloaded after a change to {}: {} routes running", files, getCamelContext().getRoutes().size());
+            log.info("Routes reloaded after a change to {}: {} routes running", files, camelContext.getRoutes().size());
+            if (!removed.isEmpty()) {
+                log.info("Route files removed: {}; their routes are stopped (a subscription's queue stays, and keeps"
+                        + " collecting its events: delete it when it is no longer wanted)", removed);
+            }
         } catch (Exception e) {
             try {
                 replaceRoutes(running);
                 log.error("Routes from {} failed to start ({}); put back the routes that ran before: {} routes running",
-                        files, rootCause(e), getCamelContext().getRoutes().size());
+                        files, rootCause(e), camelContext.getRoutes().size());
             } catch (Exception again) {
                 log.error("Routes from {} failed to start ({}), and so did the routes that ran before; restart the application",
                         files, rootCause(e), again);
@@ -105,13 +178,12 @@ public class CheckedRouteReloadStrategy extends RouteWatcherReloadStrategy {
 
     /** Removes every route, REST definition and route configuration loaded from a file, then loads the given files. */
     private void replaceRoutes(Map<Path, String> files) throws Exception {
-        CamelContext camel = getCamelContext();
-        Model model = camel.getCamelContextExtension().getContextPlugin(Model.class);
-        for (Route route : List.copyOf(camel.getRoutes())) {
+        Model model = camelContext.getCamelContextExtension().getContextPlugin(Model.class);
+        for (Route route : List.copyOf(camelContext.getRoutes())) {
             // the OpenAPI document's route stays: Camel makes it once, and it reads the REST definitions live
             if (route.getSourceResource() != null && !route.getEndpoint().getEndpointUri().startsWith("rest-api:")) {
-                camel.getRouteController().stopRoute(route.getRouteId());
-                camel.removeRoute(route.getRouteId());
+                camelContext.getRouteController().stopRoute(route.getRouteId());
+                camelContext.removeRoute(route.getRouteId());
             }
         }
         model.getRestDefinitions().clear();
@@ -120,15 +192,18 @@ public class CheckedRouteReloadStrategy extends RouteWatcherReloadStrategy {
         }
         List<Resource> resources = new ArrayList<>();
         files.forEach((file, content) -> resources.add(ResourceHelper.fromString("file:" + file, content)));
-        PluginHelper.getRoutesLoader(camel).loadRoutes(resources);
+        PluginHelper.getRoutesLoader(camelContext).loadRoutes(resources);
     }
 
     private Map<Path, String> readRouteFiles() {
         try (Stream<Path> list = Files.list(directory)) {
             Map<Path, String> files = new TreeMap<>();
-            for (Path file : list.filter(f -> f.getFileName().toString().endsWith(".yaml"))
+            for (Path file : list.filter(f -> f.getFileName().toString().endsWith(SUFFIX))
                     .map(f -> f.toAbsolutePath().normalize()).toList()) {
-                files.put(file, read(file));
+                String content = read(file);
+                if (content != null) {
+                    files.put(file, content);
+                }
             }
             return files;
         } catch (IOException e) {
@@ -136,20 +211,15 @@ public class CheckedRouteReloadStrategy extends RouteWatcherReloadStrategy {
         }
     }
 
+    /** The file's text, or null if it vanished meanwhile. */
     private static String read(Path file) {
         try {
             return Files.readString(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return null;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
-    }
-
-    private static List<Path> files(Collection<Resource> resources) {
-        return resources.stream()
-                .filter(r -> r != null && "file".equals(r.getURI().getScheme()))
-                .map(r -> Path.of(r.getURI()).toAbsolutePath().normalize())
-                .filter(Files::exists)
-                .toList();
     }
 
     private static String rootCause(Throwable e) {
@@ -157,7 +227,7 @@ public class CheckedRouteReloadStrategy extends RouteWatcherReloadStrategy {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        return root.getMessage();
+        return Objects.toString(root.getMessage(), root.getClass().getName());
     }
 
     /** Loading the DSL schema takes a second: only when the first file changes. */

@@ -6,31 +6,30 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Collection;
 
 /**
- * Makes each processor idempotent on the event id. The id is recorded in the same database
- * transaction as the processor's effect: if the effect fails, neither is kept and a redelivery
- * tries again; once both are committed, a redelivery finds the id and changes nothing.
- * A concurrent duplicate waits on the row lock of the first and then finds the id.
+ * Makes every subscription idempotent on the event (CloudEvents' source + id). The subscription
+ * claims the event in the same database transaction as its effect: if the effect fails, neither
+ * is kept and a redelivery tries again; once both are committed, a redelivery finds the claim and
+ * changes nothing. A concurrent duplicate waits on the row lock of the first and then finds it.
  *
  * <p>The same rows let the REST edge withdraw an event whose publication the broker did not
- * confirm: it claims the id for every processor first, so a copy that reached the queue anyway
+ * confirm: it claims the event for every subscription first, so a copy that reached a queue anyway
  * is skipped, and a 503 truly means "not applied".
  */
 @Repository
 public class ProcessedEvents {
 
-    /** What {@link #once} did with an event. */
-    public enum Outcome {
-        APPLIED("was applied"),
+    /** What {@link #claim} found. */
+    public enum Claim {
+        CLAIMED("is new"),
         ALREADY_APPLIED("was already applied"),
         WITHDRAWN("was withdrawn: the broker never confirmed it to its publisher");
 
         private final String wording;
 
-        Outcome(String wording) {
+        Claim(String wording) {
             this.wording = wording;
         }
 
@@ -42,37 +41,32 @@ public class ProcessedEvents {
 
     private final JdbcClient jdbc;
     private final TransactionTemplate transaction;
-    private final Set<String> processors = ConcurrentHashMap.newKeySet();
 
     public ProcessedEvents(JdbcClient jdbc, TransactionTemplate transaction) {
         this.jdbc = jdbc;
         this.transaction = transaction;
     }
 
-    /** Each processor names itself once, at start, so that a withdrawal covers it. */
-    public void register(String processor) {
-        processors.add(processor);
-    }
-
-    /** Runs the effect unless this processor has already applied this event, or it was withdrawn. */
-    public Outcome once(String processor, String eventId, Runnable effect) {
-        return transaction.execute(status -> {
-            if (claim(processor, eventId, false)) {
-                effect.run();
-                return Outcome.APPLIED;
-            }
-            return isWithdrawn(processor, eventId) ? Outcome.WITHDRAWN : Outcome.ALREADY_APPLIED;
-        });
+    /**
+     * Claims the event for the subscription, inside the caller's transaction: CLAIMED means the
+     * caller applies it now; anything else means it must change nothing.
+     */
+    public Claim claim(String subscription, String source, String eventId) {
+        if (insert(subscription, source, eventId, false)) {
+            return Claim.CLAIMED;
+        }
+        return isWithdrawn(subscription, source, eventId) ? Claim.WITHDRAWN : Claim.ALREADY_APPLIED;
     }
 
     /**
-     * Makes sure no processor will ever apply this event; false if one already has, in which case
-     * the event took effect and nothing is withdrawn. Waits for a processor applying it right now.
+     * Makes sure none of these subscriptions will ever apply this event; false if one already has,
+     * in which case the event took effect and nothing is withdrawn. Waits for a subscription
+     * applying it right now.
      */
-    public boolean withdraw(String eventId) {
+    public boolean withdraw(String source, String eventId, Collection<String> subscriptions) {
         return Boolean.TRUE.equals(transaction.execute(status -> {
-            for (String processor : processors) {
-                if (!claim(processor, eventId, true)) {
+            for (String subscription : subscriptions) {
+                if (!insert(subscription, source, eventId, true)) {
                     status.setRollbackOnly();
                     return false;
                 }
@@ -81,21 +75,25 @@ public class ProcessedEvents {
         }));
     }
 
-    private boolean claim(String processor, String eventId, boolean withdrawn) {
+    private boolean insert(String subscription, String source, String eventId, boolean withdrawn) {
         return jdbc.sql("""
-                        INSERT INTO processed_events (processor, event_id, processed_at, withdrawn)
-                        VALUES (:processor, :eventId, :now, :withdrawn)
+                        INSERT INTO processed_events (subscription, event_source, event_id, processed_at, withdrawn)
+                        VALUES (:subscription, :source, :eventId, :now, :withdrawn)
                         ON CONFLICT DO NOTHING""")
-                .param("processor", processor)
+                .param("subscription", subscription)
+                .param("source", source)
                 .param("eventId", eventId)
                 .param("now", Timestamp.from(Instant.now()))
                 .param("withdrawn", withdrawn)
                 .update() == 1;
     }
 
-    private boolean isWithdrawn(String processor, String eventId) {
-        return jdbc.sql("SELECT withdrawn FROM processed_events WHERE processor = :processor AND event_id = :eventId")
-                .param("processor", processor)
+    private boolean isWithdrawn(String subscription, String source, String eventId) {
+        return jdbc.sql("""
+                        SELECT withdrawn FROM processed_events
+                        WHERE subscription = :subscription AND event_source = :source AND event_id = :eventId""")
+                .param("subscription", subscription)
+                .param("source", source)
                 .param("eventId", eventId)
                 .query(Boolean.class)
                 .optional()

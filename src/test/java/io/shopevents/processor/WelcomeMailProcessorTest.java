@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shopevents.event.CloudEvent;
 import io.shopevents.event.CloudEvents;
 import io.shopevents.event.InvalidEventException;
-import io.shopevents.store.ProcessedEvents;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -20,7 +19,7 @@ class WelcomeMailProcessorTest {
     private final ObjectMapper mapper = new ObjectMapper();
     // nothing past the guard may be reached: no store, no SMTP endpoint
     private final WelcomeMailProcessor processor = new WelcomeMailProcessor(
-            new CloudEvents(mapper, null, null), new ProcessedEvents(null, null), null, "smtp://unused", "from@example.com");
+            new CloudEvents(mapper, null, null, null), null, "smtp://unused", "from@example.com");
 
     @Test
     void crLfInTheEmailIsRefused() {
@@ -37,7 +36,7 @@ class WelcomeMailProcessorTest {
     }
 
     private CloudEvent event(String username, String email) {
-        return new CloudEvent("1.0", "e-1", "user_registered", "/tests", Instant.now(), "application/json",
+        return new CloudEvent("1.0", "e-1", "user_registered", "/tests", null, Instant.now(), "application/json",
                 mapper.createObjectNode().put("userId", "1").put("username", username).put("email", email));
     }
 }

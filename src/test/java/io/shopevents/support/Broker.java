@@ -27,13 +27,38 @@ public final class Broker {
 
     /** Messages in the queue, ready and unacknowledged alike: zero once every delivery is settled. */
     public static long messagesIn(String queue) {
+        return messagesIn(java.util.List.of(queue));
+    }
+
+    /** Messages in all these queues together, ready and unacknowledged alike. */
+    public static long messagesIn(java.util.Collection<String> queues) {
+        java.util.Map<String, Long> counts = new java.util.HashMap<>();
         for (String line : run("rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "messages").split("\n")) {
             String[] columns = line.strip().split("\\s+");
-            if (columns.length == 2 && columns[0].equals(queue)) {
-                return Long.parseLong(columns[1]);
+            if (columns.length == 2) {
+                counts.put(columns[0], Long.parseLong(columns[1]));
             }
         }
-        throw new IllegalStateException("no queue " + queue);
+        long total = 0;
+        for (String queue : queues) {
+            Long count = counts.get(queue);
+            if (count == null) {
+                throw new IllegalStateException("no queue " + queue);
+            }
+            total += count;
+        }
+        return total;
+    }
+
+    /** The names of the queues on the broker that match the pattern. */
+    public static java.util.List<String> queuesMatching(String regex) {
+        return java.util.Arrays.stream(run("rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name").split("\n"))
+                .map(String::strip).filter(name -> name.matches(regex)).toList();
+    }
+
+    /** Deletes the queue (and what is in it), if it is there. */
+    public static void deleteQueue(String queue) {
+        run("rabbitmqctl", "delete_queue", queue);
     }
 
     private static String run(String... command) {

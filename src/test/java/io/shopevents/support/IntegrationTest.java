@@ -62,9 +62,17 @@ public abstract class IntegrationTest {
     @Autowired
     protected RabbitTemplate rabbit;
 
+    /** Where the test JVM's GreenMail takes mail. */
+    protected static int greenMailPort() {
+        return SMTP_PORT;
+    }
+
+    /** The SMTP port the application is given; a test class of its own may point it elsewhere (static init). */
+    protected static volatile int applicationSmtpPort = SMTP_PORT;
+
     @DynamicPropertySource
     static void smtpServer(DynamicPropertyRegistry registry) {
-        registry.add("mail.smtp.port", () -> SMTP_PORT);
+        registry.add("mail.smtp.port", () -> applicationSmtpPort);
     }
 
     protected HttpResponse<String> post(String path, String contentType, String body) {
@@ -122,10 +130,17 @@ public abstract class IntegrationTest {
         }
     }
 
-    /** Publishes as an operator would from the management UI: only a routing key and a body. */
+    /**
+     * Publishes as an operator would from the management UI: only a routing key and a body. Waits
+     * for the broker's confirm, so that messages published one after the other are queued in that
+     * order (the template may take another channel for each).
+     */
     protected void publish(String routingKey, String body) {
-        rabbit.send("shop.events", routingKey,
-                new Message(body.getBytes(StandardCharsets.UTF_8), new MessageProperties()));
+        rabbit.invoke(operations -> {
+            operations.send("shop.events", routingKey, new Message(body.getBytes(StandardCharsets.UTF_8), new MessageProperties()));
+            operations.waitForConfirmsOrDie(10_000);
+            return null;
+        });
     }
 
     protected static String cloudEvent(String id, String type, String data) {
@@ -159,13 +174,30 @@ public abstract class IntegrationTest {
                 .as("the first message published after the call under test").isEqualTo(marker);
     }
 
+    /** The dead letter of this event as GET /api/dead-letters lists it, or null when there is none. */
+    protected JsonNode deadLetterListed(String eventId) {
+        HttpResponse<String> response = get("/api/dead-letters?limit=1000");
+        assertThat(response.statusCode()).isEqualTo(200);
+        for (JsonNode letter : json(response.body()).get("deadLetters")) {
+            if (eventId.equals(letter.path("eventId").asText())) {
+                return letter;
+            }
+        }
+        return null;
+    }
+
     protected static String unique(String prefix) {
         return prefix + "-" + UUID.randomUUID();
     }
 
     /** The mails GreenMail has received for this address. */
     protected static List<MimeMessage> mailsTo(String email) {
-        return Arrays.stream(greenMail.getReceivedMessages())
+        return mailsTo(greenMail, email);
+    }
+
+    /** The mails this SMTP server has received for this address. */
+    protected static List<MimeMessage> mailsTo(GreenMail server, String email) {
+        return Arrays.stream(server.getReceivedMessages())
                 .filter(m -> {
                     try {
                         return Arrays.stream(m.getRecipients(RecipientType.TO)).anyMatch(a -> a.toString().equals(email));

@@ -16,8 +16,11 @@ import java.time.Duration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** Events consumed from shop.events.dispatch reach their processor, once, or the dead-letter queue. */
-class DispatchIT extends IntegrationTest {
+/**
+ * The built-in subscriptions (routes/order-status, payment-status, welcome-mail .camel.yaml): each
+ * event reaches the subscription of its type once, or the dead letters with the reason.
+ */
+class SubscriptionsIT extends IntegrationTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
 
@@ -104,13 +107,30 @@ class DispatchIT extends IntegrationTest {
     }
 
     @Test
-    void routingFollowsTheTypeInTheBodyNotTheRoutingKey() {
+    void eventWhoseTypeTheSubscriptionDoesNotTakeIsDeadLetteredNamingBoth() {
+        String eventId = unique("event");
         String orderId = unique("order");
 
-        publish("anything.else", cloudEvent(unique("event"), "order_placed",
+        // routed by its routing key to payment-status, but the body says it is an order
+        publish("payment_processed", cloudEvent(eventId, "order_placed",
                 "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":5}"));
 
-        await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
+        GetResponse dead = DeadLetters.take(rabbit, eventId);
+        assertThat(header(dead, "subscription")).isEqualTo("payment-status");
+        assertThat(header(dead, "x-exception-message")).contains("takes [payment_processed], not order_placed");
+        assertThat(header(dead, "x-attempts")).isEqualTo("1");
+        assertThat(get("/api/orders/" + orderId).statusCode()).as("not applied by anyone").isEqualTo(404);
+    }
+
+    @Test
+    void eventThatNoSubscriptionTakesReachesTheDeadLettersThroughTheAlternateExchange() {
+        String eventId = unique("event");
+
+        publish("anything.else", cloudEvent(eventId, "order_placed", "{\"orderId\":\"1\",\"userId\":\"u\",\"orderTotal\":5}"));
+
+        GetResponse dead = DeadLetters.take(rabbit, eventId);
+        assertThat(dead.getEnvelope().getRoutingKey()).isEqualTo("anything.else");
+        assertThat(dead.getProps().getHeaders()).doesNotContainKey("subscription");
     }
 
     @Test
@@ -141,11 +161,11 @@ class DispatchIT extends IntegrationTest {
         // a redelivery of the same event (same id), even with other data, is not applied again
         publish("payment_processed", cloudEvent(eventId, "payment_processed", paymentData(firstPayment, orderId)));
         publish("payment_processed", cloudEvent(eventId, "payment_processed", paymentData(secondPayment, orderId)));
-        String laterOrder = unique("order");
-        publish("order_placed", cloudEvent(unique("event"), "order_placed",
-                "{\"orderId\":\"" + laterOrder + "\",\"userId\":\"u\",\"orderTotal\":1}"));
+        // one consumer takes payment-status's queue in order: once a later payment is done, both copies are
+        String laterPayment = unique("payment");
+        publish("payment_processed", cloudEvent(unique("event"), "payment_processed", paymentData(laterPayment, orderId)));
 
-        await().atMost(WAIT).until(() -> get("/api/orders/" + laterOrder).statusCode() == 200);
+        await().atMost(WAIT).until(() -> get("/api/payments/" + laterPayment).statusCode() == 200);
         assertThat(get("/api/payments/" + firstPayment).statusCode()).isEqualTo(200);
         assertThat(get("/api/payments/" + secondPayment).statusCode()).isEqualTo(404);
     }
@@ -154,15 +174,17 @@ class DispatchIT extends IntegrationTest {
     void unknownTypeIsDeadLetteredWithTheReason() {
         String eventId = unique("event");
 
-        publish("order_cancelled", cloudEvent(eventId, "order_cancelled", "{\"orderId\":\"1\"}"));
+        // routed to order-status by its routing key; the body's type is one nobody knows
+        publish("order_placed", cloudEvent(eventId, "order_cancelled", "{\"orderId\":\"1\"}"));
 
         GetResponse dead = DeadLetters.take(rabbit, eventId);
         assertThat(header(dead, "x-exception-class")).isEqualTo("io.shopevents.event.InvalidEventException");
-        assertThat(header(dead, "x-exception-message")).contains("unknown event type 'order_cancelled'");
-        assertThat(header(dead, "x-failed-route")).isEqualTo("dispatch");
+        assertThat(header(dead, "x-exception-message")).contains("not order_cancelled");
+        assertThat(header(dead, "subscription")).isEqualTo("order-status");
         assertThat(header(dead, "x-attempts")).isEqualTo("1");
         assertThat(header(dead, "x-failed-at")).isNotBlank();
-        assertThat(dead.getEnvelope().getRoutingKey()).isEqualTo("order_cancelled");
+        assertThat(header(dead, "x-dead-letter-id")).isNotBlank();
+        assertThat(dead.getEnvelope().getRoutingKey()).isEqualTo("order_placed");
     }
 
     @Test
@@ -199,7 +221,8 @@ class DispatchIT extends IntegrationTest {
             GetResponse dead = DeadLetters.take(rabbit, eventId);
             assertThat(header(dead, "x-exception-class")).isEqualTo("io.shopevents.processor.MailNotSentException");
             assertThat(header(dead, "x-exception-message")).contains("not sent");
-            assertThat(header(dead, "x-attempts")).isEqualTo("4"); // the first try and 3 redeliveries
+            assertThat(header(dead, "subscription")).isEqualTo("welcome-mail");
+            assertThat(header(dead, "x-attempts")).isEqualTo("4"); // shop.subscriptions.retry.max-attempts in the tests
         } finally {
             greenMail.start();
         }

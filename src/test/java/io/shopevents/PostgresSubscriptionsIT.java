@@ -9,12 +9,12 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 
 /**
- * The dispatch suite once more with PostgreSQL as the store (127.0.0.1:5432, database test,
+ * The subscriptions suite once more with PostgreSQL as the store (127.0.0.1:5432, database test,
  * schema shop_events). Without a PostgreSQL server it is skipped, except under CI (CI=true),
  * where a missing database fails the build.
  */
 @ActiveProfiles({"test", "postgres"})
-class PostgresDispatchIT extends DispatchIT {
+class PostgresSubscriptionsIT extends SubscriptionsIT {
 
     @BeforeAll
     static void postgresIsThere() {

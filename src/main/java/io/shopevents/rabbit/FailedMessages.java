@@ -1,0 +1,124 @@
+package io.shopevents.rabbit;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import org.springframework.amqp.core.Message;
+import org.springframework.amqp.core.MessageProperties;
+import org.springframework.amqp.rabbit.support.DefaultMessagePropertiesConverter;
+import org.springframework.amqp.rabbit.support.MessagePropertiesConverter;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Where a subscription sends a message it could not process: to a retry queue, to wait there and
+ * come back to it, or to the dead letters. Each publish is confirmed by the broker on the channel
+ * the message was consumed on, before that channel acknowledges the original: if anything fails
+ * in between, the original is redelivered (a duplicate at worst, which idempotency absorbs).
+ */
+@Component
+public class FailedMessages {
+
+    /** Header values up to this size stay strings (Spring AMQP's default turns longer ones into streams). */
+    public static final int LONG_STRING_LIMIT = 64 * 1024;
+    private static final int PERSISTENT = 2;
+
+    private final MessagePropertiesConverter converter = new DefaultMessagePropertiesConverter(LONG_STRING_LIMIT);
+    private final long confirmTimeout;
+
+    public FailedMessages(@Value("${shop.publish.confirm-timeout}") long confirmTimeout) {
+        this.confirmTimeout = confirmTimeout;
+    }
+
+    /** The converter the subscriptions' listener containers read messages with. */
+    public MessagePropertiesConverter converter() {
+        return converter;
+    }
+
+    /**
+     * Puts the message in the retry queue of this delay; when the delay is over the broker hands it
+     * back to this subscription only, with the count of attempts that have failed so far.
+     */
+    public void retry(Channel channel, Message message, String subscription, int failedAttempts, Duration delay)
+            throws IOException {
+        Map<String, Object> headers = headersOf(message);
+        headers.put(FailureHeaders.SUBSCRIPTION, subscription);
+        headers.put(FailureHeaders.ATTEMPTS, failedAttempts);
+        headers.putIfAbsent(FailureHeaders.ROUTING_KEY, routingKeyOf(message));
+        // when it will be back in the subscription's queue: what the age of waiting messages is measured from
+        Instant back = Instant.now().plus(delay);
+        publish(channel, "", RabbitTopology.retryQueueName(delay), message, headers, back);
+    }
+
+    /** Publishes the message, as it was consumed, to the dead letters with headers saying why. */
+    public void deadLetter(Channel channel, Message message, String subscription, int attempts, Throwable failure,
+                           String route) throws IOException {
+        Map<String, Object> headers = headersOf(message);
+        headers.put(FailureHeaders.DEAD_LETTER_ID, UUID.randomUUID().toString());
+        headers.put(FailureHeaders.SUBSCRIPTION, subscription);
+        headers.put(FailureHeaders.ATTEMPTS, attempts);
+        headers.put(FailureHeaders.EXCEPTION_CLASS, failure.getClass().getName());
+        headers.put(FailureHeaders.EXCEPTION_MESSAGE, FailureHeaders.cut(String.valueOf(failure.getMessage())));
+        headers.put(FailureHeaders.FAILED_AT, OffsetDateTime.now(ZoneOffset.UTC).toString());
+        if (route != null) {
+            headers.put(FailureHeaders.FAILED_ROUTE, route);
+        }
+        String routingKey = routingKeyOf(message);
+        headers.putIfAbsent(FailureHeaders.ROUTING_KEY, routingKey);
+        publish(channel, RabbitTopology.DEAD_LETTER_EXCHANGE, routingKey, message, headers, Instant.now());
+    }
+
+    private void publish(Channel channel, String exchange, String routingKey, Message message, Map<String, Object> headers,
+                         Instant timestamp) throws IOException {
+        MessageProperties source = message.getMessageProperties();
+        AMQP.BasicProperties properties = converter.fromMessageProperties(source, StandardCharsets.UTF_8.name())
+                .builder()
+                .deliveryMode(PERSISTENT)
+                .timestamp(Date.from(timestamp))
+                .headers(headers)
+                .build();
+        channel.confirmSelect();
+        channel.basicPublish(exchange, routingKey, properties, message.getBody());
+        try {
+            channel.waitForConfirmsOrDie(confirmTimeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the broker's confirm", e);
+        } catch (TimeoutException e) {
+            throw new IOException("the broker did not confirm within " + confirmTimeout + " ms", e);
+        }
+    }
+
+    private static Map<String, Object> headersOf(Message message) {
+        Map<String, Object> headers = new HashMap<>(message.getMessageProperties().getHeaders());
+        headers.remove("x-death"); // the retry queues' own bookkeeping: it only grows
+        headers.remove("x-first-death-exchange");
+        headers.remove("x-first-death-queue");
+        headers.remove("x-first-death-reason");
+        headers.remove("x-last-death-exchange");
+        headers.remove("x-last-death-queue");
+        headers.remove("x-last-death-reason");
+        headers.remove("x-delivery-count");
+        return headers;
+    }
+
+    private static String routingKeyOf(Message message) {
+        Object kept = message.getMessageProperties().getHeaders().get(FailureHeaders.ROUTING_KEY);
+        if (kept != null) {
+            return kept.toString();
+        }
+        String received = message.getMessageProperties().getReceivedRoutingKey();
+        return received == null ? "" : received;
+    }
+}

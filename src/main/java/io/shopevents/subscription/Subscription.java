@@ -1,0 +1,34 @@
+package io.shopevents.subscription;
+
+import io.shopevents.rabbit.RabbitTopology;
+
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * A consumer of some event types with a queue of its own, shop.events.&lt;name&gt;, bound to
+ * shop.events once per type. Declared by a route file: {@code from: subscription:<name>?types=...}.
+ */
+public record Subscription(String name, Set<String> types, int consumers, int prefetch, int maxAttempts) {
+
+    /** Safe in a queue name, a metric tag and a header; no dots, so it cannot look like a retry queue. */
+    public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
+    /** Names of queues the fixed topology uses. */
+    static final Set<String> RESERVED = Set.of("dead", "dlx", "unrouted", "retry", "archive", "dispatch");
+
+    public Subscription {
+        types = Set.copyOf(types);
+    }
+
+    public String queue() {
+        return queueOf(name);
+    }
+
+    public static String queueOf(String name) {
+        return RabbitTopology.EXCHANGE + "." + name;
+    }
+
+    public boolean takes(String type) {
+        return types.contains(type);
+    }
+}

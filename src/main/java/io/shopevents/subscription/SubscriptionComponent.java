@@ -1,0 +1,68 @@
+package io.shopevents.subscription;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.shopevents.event.CloudEventReader;
+import io.shopevents.event.EventDataValidator;
+import io.shopevents.processor.EventLatency;
+import io.shopevents.rabbit.FailedMessages;
+import io.shopevents.store.ProcessedEvents;
+import org.apache.camel.Endpoint;
+import org.apache.camel.support.DefaultComponent;
+import org.springframework.amqp.rabbit.connection.ConnectionFactory;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import java.util.Map;
+
+/**
+ * The Camel component behind {@code from: subscription:<name>} in a route file: the route's steps
+ * receive each event of the types the subscription takes, from its own queue. See
+ * {@link SubscriptionEndpoint} for the options and {@link SubscriptionListener} for what happens
+ * to each message.
+ */
+@Component("subscription")
+@EnableConfigurationProperties(SubscriptionProperties.class)
+public class SubscriptionComponent extends DefaultComponent {
+
+    final ConnectionFactory connectionFactory;
+    final SubscriptionTopology topology;
+    final SubscriptionRegistry registry;
+    final SubscriptionProperties properties;
+    final CloudEventReader reader;
+    final EventDataValidator knownTypes;
+    final ProcessedEvents processedEvents;
+    final TransactionTemplate transaction;
+    final FailedMessages failedMessages;
+    final EventLatency latency;
+    final MeterRegistry meters;
+    final SubscriptionState state;
+
+    public SubscriptionComponent(ConnectionFactory connectionFactory, SubscriptionTopology topology,
+                                 SubscriptionRegistry registry, SubscriptionProperties properties,
+                                 CloudEventReader reader, EventDataValidator knownTypes,
+                                 ProcessedEvents processedEvents, TransactionTemplate transaction,
+                                 FailedMessages failedMessages, EventLatency latency, MeterRegistry meters,
+                                 SubscriptionState state) {
+        this.connectionFactory = connectionFactory;
+        this.topology = topology;
+        this.registry = registry;
+        this.properties = properties;
+        this.reader = reader;
+        this.knownTypes = knownTypes;
+        this.processedEvents = processedEvents;
+        this.transaction = transaction;
+        this.failedMessages = failedMessages;
+        this.latency = latency;
+        this.meters = meters;
+        this.state = state;
+    }
+
+    @Override
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
+        SubscriptionEndpoint endpoint = new SubscriptionEndpoint(uri, this, remaining);
+        setProperties(endpoint, parameters);
+        endpoint.checkOptions();
+        return endpoint;
+    }
+}

@@ -1,0 +1,162 @@
+package io.shopevents.subscription;
+
+import org.apache.camel.Processor;
+import org.apache.camel.support.DefaultConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.amqp.AmqpException;
+import org.springframework.amqp.core.AcknowledgeMode;
+import org.springframework.amqp.rabbit.listener.SimpleMessageListenerContainer;
+import org.springframework.core.task.SimpleAsyncTaskExecutor;
+
+import java.time.Instant;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Consumes a subscription's queue for its route: declares the queue and its bindings, then runs a
+ * listener container with {@code consumers} threads of its own (so that many really work at once),
+ * each holding at most {@code prefetch} unacknowledged messages. The circuit breaker stops and
+ * starts the container; stopping the route stops it for good.
+ */
+public class SubscriptionConsumer extends DefaultConsumer {
+
+    private static final Logger log = LoggerFactory.getLogger(SubscriptionConsumer.class);
+
+    private final SubscriptionComponent component;
+    private final Subscription subscription;
+    private final SubscriptionMetrics metrics;
+    private SimpleMessageListenerContainer container;
+    private SubscriptionCircuit circuit;
+    private ExecutorService circuitActions;
+    private volatile boolean stopping;
+    /** When the message taken last had entered the queue (for the age of the oldest waiting message). */
+    private volatile Instant lastTakenEnqueuedAt;
+    private volatile Instant startedAt;
+
+    SubscriptionConsumer(SubscriptionEndpoint endpoint, Processor processor) {
+        super(endpoint, processor);
+        this.component = endpoint.getComponent();
+        this.subscription = endpoint.subscription();
+        this.metrics = new SubscriptionMetrics(this, component.meters);
+    }
+
+    public Subscription subscription() {
+        return subscription;
+    }
+
+    SubscriptionComponent component() {
+        return component;
+    }
+
+    void metricsOutcome(String outcome) {
+        metrics.outcome(outcome);
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        stopping = false;
+        startedAt = Instant.now();
+        component.registry.register(this);
+        try {
+            component.topology.declare(subscription);
+        } catch (AmqpException e) {
+            // the broker is away: the container keeps trying, and the queue is declared when a connection opens
+            log.warn("subscription {}: cannot declare its queue now ({}); it will be once the broker is reachable",
+                    subscription.name(), e.getMessage());
+        }
+        circuitActions = Executors.newSingleThreadExecutor(r -> new Thread(r, subscription.name() + "-circuit"));
+        circuit = new SubscriptionCircuit(subscription.name(), component.properties.getCircuitBreaker(),
+                new SubscriptionCircuit.Switch() {
+                    @Override
+                    public void pause() {
+                        // not on the listener's own thread: stopping waits for the listeners to finish
+                        circuitActions.execute(() -> container.stop());
+                    }
+
+                    @Override
+                    public void resume() {
+                        circuitActions.execute(() -> {
+                            if (!stopping) {
+                                container.start();
+                            }
+                        });
+                    }
+                });
+        container = newContainer(new SubscriptionListener(this, component, circuit));
+        container.start();
+        metrics.register();
+        log.info("subscription {} consumes {} (types {}) with {} consumers, prefetch {}", subscription.name(),
+                subscription.queue(), subscription.types(), subscription.consumers(), subscription.prefetch());
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        stopping = true;
+        try {
+            if (circuit != null) {
+                circuit.close();
+            }
+            if (circuitActions != null) {
+                circuitActions.shutdown();
+            }
+            if (container != null) {
+                container.stop();
+                container.destroy();
+            }
+        } finally {
+            metrics.unregister();
+            component.registry.unregister(this);
+            super.doStop();
+        }
+    }
+
+    private SimpleMessageListenerContainer newContainer(SubscriptionListener listener) {
+        SimpleMessageListenerContainer c = new SimpleMessageListenerContainer(component.connectionFactory);
+        c.setQueueNames(subscription.queue());
+        c.setConcurrentConsumers(subscription.consumers());
+        c.setPrefetchCount(subscription.prefetch());
+        c.setAcknowledgeMode(AcknowledgeMode.MANUAL);
+        c.setMessageListener(listener);
+        c.setMessagePropertiesConverter(component.failedMessages.converter());
+        // a thread of its own per consumer, named after the subscription: welcome-mail-1, welcome-mail-2, ...
+        c.setTaskExecutor(new SimpleAsyncTaskExecutor(subscription.name() + "-"));
+        // the queue may not be there yet (broker away at start): keep trying instead of giving up
+        c.setMissingQueuesFatal(false);
+        c.setConsumerTagStrategy(queue -> "shop-events:" + subscription.name() + ":" + java.util.UUID.randomUUID());
+        c.setShutdownTimeout(30_000);
+        c.setAutoStartup(false);
+        c.afterPropertiesSet();
+        return c;
+    }
+
+    /** Consumers taking messages right now (0 while the circuit is open or the broker is away). */
+    public int runningConsumers() {
+        SimpleMessageListenerContainer c = container;
+        return c == null || !c.isRunning() ? 0 : c.getActiveConsumerCount();
+    }
+
+    /** CLOSED, OPEN or HALF_OPEN. */
+    public String circuitState() {
+        SubscriptionCircuit c = circuit;
+        return c == null ? "CLOSED" : c.state();
+    }
+
+    void taken(Instant enqueuedAt) {
+        lastTakenEnqueuedAt = enqueuedAt;
+    }
+
+    /**
+     * An upper bound of how long the oldest message waiting in the queue has waited: the messages
+     * waiting entered the queue after the one taken last, so none has waited longer than it would
+     * have. Null when nothing has been taken since the subscription started.
+     */
+    public Instant oldestWaitingSince() {
+        return lastTakenEnqueuedAt;
+    }
+
+    Instant startedAt() {
+        return startedAt;
+    }
+}

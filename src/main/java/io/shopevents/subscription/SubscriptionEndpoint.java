@@ -1,0 +1,128 @@
+package io.shopevents.subscription;
+
+import org.apache.camel.Consumer;
+import org.apache.camel.Processor;
+import org.apache.camel.Producer;
+import org.apache.camel.support.DefaultEndpoint;
+
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * {@code subscription:<name>?types=<type>[,<type>...]} with optional {@code consumers},
+ * {@code prefetch} and {@code maxAttempts} (defaults: shop.subscriptions.*). Only consumes:
+ * events are published to shop.events, never to a subscription directly.
+ */
+public class SubscriptionEndpoint extends DefaultEndpoint {
+
+    private final String name;
+    private String types;
+    private Integer consumers;
+    private Integer prefetch;
+    private Integer maxAttempts;
+    private Subscription subscription;
+
+    SubscriptionEndpoint(String uri, SubscriptionComponent component, String name) {
+        super(uri, component);
+        this.name = name;
+    }
+
+    @Override
+    public SubscriptionComponent getComponent() {
+        return (SubscriptionComponent) super.getComponent();
+    }
+
+    /** Validates the options, naming the route file's mistake; the subscription they make. */
+    void checkOptions() {
+        SubscriptionComponent component = getComponent();
+        if (!Subscription.NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("subscription:" + name + ": a subscription's name is lower case letters,"
+                    + " digits and '-', starting with a letter, at most 63 characters");
+        }
+        if (Subscription.RESERVED.contains(name)) {
+            throw new IllegalArgumentException("subscription:" + name + ": '" + name + "' names a queue of the fixed"
+                    + " topology (" + String.join(", ", Subscription.RESERVED) + "); choose another name");
+        }
+        if (types == null || types.isBlank()) {
+            throw new IllegalArgumentException("subscription:" + name + " needs the event types it takes: types=<type>[,<type>...]");
+        }
+        Set<String> taken = Arrays.stream(types.split(",")).map(String::strip).filter(t -> !t.isEmpty())
+                .collect(Collectors.toCollection(LinkedHashSet::new));
+        Set<String> unknown = taken.stream().filter(t -> !component.knownTypes.knows(t))
+                .collect(Collectors.toCollection(LinkedHashSet::new));
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("subscription:" + name + " takes " + unknown + ", which this service does"
+                    + " not know; the known event types are " + component.knownTypes.types().stream().sorted().toList()
+                    + " (a custom type needs its schema and its name in shop.custom-events.types)");
+        }
+        SubscriptionProperties defaults = component.properties;
+        subscription = new Subscription(name, taken,
+                positive("consumers", consumers, defaults.getConsumers()),
+                positive("prefetch", prefetch, defaults.getPrefetch()),
+                positive("maxAttempts", maxAttempts, defaults.getRetry().getMaxAttempts()));
+    }
+
+    private int positive(String option, Integer value, int byDefault) {
+        int chosen = value == null ? byDefault : value;
+        if (chosen < 1) {
+            throw new IllegalArgumentException("subscription:" + name + ": " + option + " must be at least 1");
+        }
+        return chosen;
+    }
+
+    public Subscription subscription() {
+        return subscription;
+    }
+
+    @Override
+    public Consumer createConsumer(Processor processor) throws Exception {
+        SubscriptionConsumer consumer = new SubscriptionConsumer(this, processor);
+        configureConsumer(consumer);
+        return consumer;
+    }
+
+    @Override
+    public Producer createProducer() {
+        throw new UnsupportedOperationException("subscription:" + name + " only consumes; publish events to the"
+                + " exchange shop.events (spring-rabbitmq:shop.events) instead");
+    }
+
+    @Override
+    public boolean isLenientProperties() {
+        return false;
+    }
+
+    public String getTypes() {
+        return types;
+    }
+
+    public void setTypes(String types) {
+        this.types = types;
+    }
+
+    public Integer getConsumers() {
+        return consumers;
+    }
+
+    public void setConsumers(Integer consumers) {
+        this.consumers = consumers;
+    }
+
+    public Integer getPrefetch() {
+        return prefetch;
+    }
+
+    public void setPrefetch(Integer prefetch) {
+        this.prefetch = prefetch;
+    }
+
+    public Integer getMaxAttempts() {
+        return maxAttempts;
+    }
+
+    public void setMaxAttempts(Integer maxAttempts) {
+        this.maxAttempts = maxAttempts;
+    }
+}

@@ -1,0 +1,110 @@
+package io.shopevents.subscription;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Defaults for every subscription (shop.subscriptions.* in application.yaml); a subscription's
+ * route file may override consumers, prefetch and maxAttempts for itself.
+ */
+@ConfigurationProperties("shop.subscriptions")
+public class SubscriptionProperties {
+
+    /** Threads consuming each subscription's queue. */
+    private int consumers = 2;
+    /** Unacknowledged messages per consumer: few, so a stuck consumer holds few. */
+    private int prefetch = 10;
+    /** Deliveries after which the broker dead-letters a message by itself (a consumer that crashes on it). */
+    private int deliveryLimit = 20;
+    private final Retry retry = new Retry();
+    private final CircuitBreaker circuitBreaker = new CircuitBreaker();
+
+    public static class Retry {
+        /** Waits before the 1st, 2nd, ... retry; the last one repeats. Each is a queue shop.events.retry.<delay>. */
+        private List<Duration> delays = List.of(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30),
+                Duration.ofMinutes(2), Duration.ofMinutes(10), Duration.ofMinutes(30));
+        /** Attempts in all, the first included, before a transiently failing event is dead-lettered. */
+        private int maxAttempts = 12;
+
+        public List<Duration> getDelays() {
+            return delays;
+        }
+
+        public void setDelays(List<Duration> delays) {
+            if (delays == null || delays.isEmpty() || delays.stream().anyMatch(d -> d.toMillis() < 1 || d.toMillis() > Integer.MAX_VALUE)) {
+                throw new IllegalArgumentException("shop.subscriptions.retry.delays: one or more durations between 1 ms and 24 days");
+            }
+            this.delays = List.copyOf(delays);
+        }
+
+        public int getMaxAttempts() {
+            return maxAttempts;
+        }
+
+        public void setMaxAttempts(int maxAttempts) {
+            this.maxAttempts = maxAttempts;
+        }
+
+        /** The wait after the given failed attempt (1-based). */
+        public Duration delayAfter(int failedAttempt) {
+            return delays.get(Math.min(Math.max(failedAttempt, 1), delays.size()) - 1);
+        }
+    }
+
+    public static class CircuitBreaker {
+        /** Transient failures in a row after which a subscription stops taking messages. */
+        private int failureThreshold = 3;
+        /** How long it stops before it tries one message again. */
+        private Duration openFor = Duration.ofSeconds(10);
+
+        public int getFailureThreshold() {
+            return failureThreshold;
+        }
+
+        public void setFailureThreshold(int failureThreshold) {
+            this.failureThreshold = failureThreshold;
+        }
+
+        public Duration getOpenFor() {
+            return openFor;
+        }
+
+        public void setOpenFor(Duration openFor) {
+            this.openFor = openFor;
+        }
+    }
+
+    public int getConsumers() {
+        return consumers;
+    }
+
+    public void setConsumers(int consumers) {
+        this.consumers = consumers;
+    }
+
+    public int getPrefetch() {
+        return prefetch;
+    }
+
+    public void setPrefetch(int prefetch) {
+        this.prefetch = prefetch;
+    }
+
+    public int getDeliveryLimit() {
+        return deliveryLimit;
+    }
+
+    public void setDeliveryLimit(int deliveryLimit) {
+        this.deliveryLimit = deliveryLimit;
+    }
+
+    public Retry getRetry() {
+        return retry;
+    }
+
+    public CircuitBreaker getCircuitBreaker() {
+        return circuitBreaker;
+    }
+}

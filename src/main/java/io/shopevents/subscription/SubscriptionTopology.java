@@ -1,0 +1,81 @@
+package io.shopevents.subscription;
+
+import io.shopevents.event.EventDataValidator;
+import io.shopevents.rabbit.FailureHeaders;
+import io.shopevents.rabbit.RabbitTopology;
+import io.shopevents.rabbit.TopologyUpgrade;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.amqp.AmqpException;
+import org.springframework.amqp.core.Binding;
+import org.springframework.amqp.core.Queue;
+import org.springframework.amqp.core.QueueBuilder;
+import org.springframework.amqp.rabbit.connection.ConnectionFactory;
+import org.springframework.amqp.rabbit.core.RabbitAdmin;
+import org.springframework.stereotype.Component;
+
+import java.util.Map;
+
+/**
+ * A subscription's own part of the topology: its durable quorum queue shop.events.&lt;name&gt;, one
+ * binding to shop.events per event type it takes, and the binding that brings its retries back.
+ * Declared when the subscription starts, and again whenever a connection opens (a broker that
+ * was reset gets them back). Bindings of known types the subscription no longer takes are removed.
+ */
+@Component
+public class SubscriptionTopology {
+
+    private static final Logger log = LoggerFactory.getLogger(SubscriptionTopology.class);
+
+    private final RabbitAdmin admin;
+    private final TopologyUpgrade upgrade;
+    private final EventDataValidator knownTypes;
+    private final SubscriptionProperties properties;
+
+    public SubscriptionTopology(RabbitAdmin admin, TopologyUpgrade upgrade, ConnectionFactory connectionFactory,
+                                SubscriptionRegistry registry, EventDataValidator knownTypes,
+                                SubscriptionProperties properties) {
+        this.admin = admin;
+        this.upgrade = upgrade;
+        this.knownTypes = knownTypes;
+        this.properties = properties;
+        // added after RabbitAdmin's own listener (admin is initialized before it is injected here), so
+        // the exchanges exist when the subscriptions bind to them
+        connectionFactory.addConnectionListener(connection -> registry.all().forEach(this::declareQuietly));
+    }
+
+    /** Declares the subscription's queue and bindings; fails if the broker cannot be reached. */
+    public void declare(Subscription subscription) {
+        upgrade.ensureExchange();
+        Queue queue = QueueBuilder.durable(subscription.queue())
+                .quorum()
+                .deadLetterExchange(RabbitTopology.DEAD_LETTER_EXCHANGE)
+                // the broker's own safety net: a message delivered this often (a consumer that
+                // crashes on it every time) is dead-lettered instead of looping forever
+                .deliveryLimit(properties.getDeliveryLimit())
+                // dead-letter at least once, so not even the broker drops it on the way (needs reject-publish)
+                .withArgument("x-dead-letter-strategy", "at-least-once")
+                .overflow(QueueBuilder.Overflow.rejectPublish)
+                .build();
+        admin.declareQueue(queue);
+        for (String type : subscription.types()) {
+            admin.declareBinding(new Binding(queue.getName(), Binding.DestinationType.QUEUE, RabbitTopology.EXCHANGE, type, null));
+        }
+        for (String type : knownTypes.types()) {
+            if (!subscription.takes(type)) {
+                admin.removeBinding(new Binding(queue.getName(), Binding.DestinationType.QUEUE, RabbitTopology.EXCHANGE, type, null));
+            }
+        }
+        admin.declareBinding(new Binding(queue.getName(), Binding.DestinationType.QUEUE, RabbitTopology.RETRY_EXCHANGE, "",
+                Map.of("x-match", "all", FailureHeaders.SUBSCRIPTION, subscription.name())));
+    }
+
+    private void declareQuietly(Subscription subscription) {
+        try {
+            declare(subscription);
+        } catch (AmqpException e) {
+            log.warn("cannot declare the queue of subscription {} now ({}); it will be when a connection opens",
+                    subscription.name(), e.getMessage());
+        }
+    }
+}

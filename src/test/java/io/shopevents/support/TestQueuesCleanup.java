@@ -1,0 +1,23 @@
+package io.shopevents.support;
+
+import org.junit.platform.launcher.LauncherSession;
+import org.junit.platform.launcher.LauncherSessionListener;
+
+/**
+ * Leaves the broker as the tests found it: at the end of each test JVM, deletes the queues only
+ * tests make (subscriptions named test-*, and the short retry delays of application-test.yaml).
+ * The application's own topology stays: the service would declare it anyway.
+ */
+public class TestQueuesCleanup implements LauncherSessionListener {
+
+    static final String TEST_QUEUES = "shop\\.events\\.(test-.*|retry\\.(100ms|200ms|400ms))";
+
+    @Override
+    public void launcherSessionClosed(LauncherSession session) {
+        try {
+            Broker.queuesMatching(TEST_QUEUES).forEach(Broker::deleteQueue);
+        } catch (RuntimeException e) {
+            // no rabbitmqctl here (or no broker): nothing to clean
+        }
+    }
+}
