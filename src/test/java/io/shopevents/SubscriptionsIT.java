@@ -9,12 +9,20 @@ import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
 import org.junit.jupiter.api.Test;
 
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
 import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 /**
  * The built-in subscriptions (routes/order-status, payment-status, welcome-mail .camel.yaml): each
@@ -69,6 +77,93 @@ class SubscriptionsIT extends IntegrationTest {
         assertThat(payment.get("status").asText()).isEqualTo("PROCESSED");
         assertThat(payment.get("orderId").asText()).isEqualTo(orderId);
         assertThat(payment.get("paymentAmount").decimalValue()).isEqualByComparingTo("19.90");
+    }
+
+    static Stream<Arguments> arrivalOrders() {
+        return Stream.of(
+                arguments("order, small payment, large payment", List.of("order", "small", "large")),
+                arguments("small payment, order, large payment", List.of("small", "order", "large")),
+                arguments("large payment, small payment, order", List.of("large", "small", "order")),
+                arguments("both payments, then the order", List.of("small", "large", "order")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("arrivalOrders")
+    void paymentsAddUpToTheTotalInAnyArrivalOrderAndRedeliveriesCountOnce(String name, List<String> arrival) {
+        String orderId = unique("order");
+        String small = unique("payment");
+        String large = unique("payment");
+        Map<String, String> events = Map.of(
+                "order", cloudEvent(unique("event"), "order_placed",
+                        "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":1000.00}"),
+                "small", cloudEvent(unique("event"), "payment_processed",
+                        "{\"paymentId\":\"" + small + "\",\"orderId\":\"" + orderId + "\",\"paymentAmount\":0.01}"),
+                "large", cloudEvent(unique("event"), "payment_processed",
+                        "{\"paymentId\":\"" + large + "\",\"orderId\":\"" + orderId + "\",\"paymentAmount\":999.99}"));
+        Map<String, java.math.BigDecimal> amounts = Map.of("small", new java.math.BigDecimal("0.01"),
+                "large", new java.math.BigDecimal("999.99"));
+        List<String> arrived = new java.util.ArrayList<>();
+        for (String event : arrival) {
+            String routingKey = event.equals("order") ? "order_placed" : "payment_processed";
+            publish(routingKey, events.get(event));
+            // every payment event delivered twice, as after a crash before its acknowledgement
+            if (!event.equals("order")) {
+                publish(routingKey, events.get(event));
+            }
+            arrived.add(event);
+            if (arrived.contains("order")) {
+                java.math.BigDecimal paid = arrived.stream().filter(amounts::containsKey).map(amounts::get)
+                        .reduce(java.math.BigDecimal.ZERO, java.math.BigDecimal::add);
+                String expected = paid.signum() == 0 ? "PLACED" : paid.compareTo(new java.math.BigDecimal("1000")) < 0
+                        ? "PARTIALLY_PAID" : "PAID";
+                await().atMost(WAIT).until(() -> statusOf(orderId).equals(expected)
+                        && json(get("/api/orders/" + orderId).body()).get("amountPaid").decimalValue().compareTo(paid) == 0);
+            }
+        }
+
+        await().atMost(WAIT).until(() -> statusOf(orderId).equals("PAID")
+                && get("/api/payments/" + small).statusCode() == 200 && get("/api/payments/" + large).statusCode() == 200);
+        JsonNode order = json(get("/api/orders/" + orderId).body());
+        assertThat(order.get("amountPaid").decimalValue()).isEqualByComparingTo("1000.00");
+        assertThat(order.get("orderTotal").decimalValue()).isEqualByComparingTo("1000.00");
+    }
+
+    @Test
+    void oneSmallPaymentDoesNotPayALargeOrder() {
+        String orderId = unique("order");
+        postJson("/api/orders", "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":1000}");
+        postJson("/api/payments", "{\"paymentId\":\"" + unique("p") + "\",\"orderId\":\"" + orderId + "\",\"paymentAmount\":0.01}");
+
+        await().atMost(WAIT).until(() -> statusOf(orderId).equals("PARTIALLY_PAID"));
+        String over = unique("p");
+        postJson("/api/payments", "{\"paymentId\":\"" + over + "\",\"orderId\":\"" + orderId + "\",\"paymentAmount\":1000}");
+        await().atMost(WAIT).until(() -> statusOf(orderId).equals("OVERPAID"));
+        assertThat(json(get("/api/orders/" + orderId).body()).get("amountPaid").decimalValue()).isEqualByComparingTo("1000.01");
+    }
+
+    @Test
+    void twoProducersMayUseTheSameIdAndEachEventIsAppliedOnce() {
+        String sharedId = unique("shared");
+        String first = unique("order");
+        String second = unique("order");
+        String one = "{\"specversion\":\"1.0\",\"id\":\"" + sharedId + "\",\"type\":\"order_placed\",\"source\":\"https://shop-a.example/orders\","
+                + "\"data\":{\"orderId\":\"" + first + "\",\"userId\":\"u\",\"orderTotal\":1}}";
+        String other = "{\"specversion\":\"1.0\",\"id\":\"" + sharedId + "\",\"type\":\"order_placed\",\"source\":\"https://shop-b.example/orders\","
+                + "\"data\":{\"orderId\":\"" + second + "\",\"userId\":\"u\",\"orderTotal\":1}}";
+
+        publish("order_placed", one);
+        publish("order_placed", other);
+        // the same source and id again, with other data: the same event, applied already
+        String third = unique("order");
+        publish("order_placed", one.replace(first, third));
+        String later = unique("order");
+        publish("order_placed", cloudEvent(unique("event"), "order_placed",
+                "{\"orderId\":\"" + later + "\",\"userId\":\"u\",\"orderTotal\":1}"));
+
+        await().atMost(WAIT).until(() -> get("/api/orders/" + later).statusCode() == 200);
+        assertThat(get("/api/orders/" + first).statusCode()).isEqualTo(200);
+        assertThat(get("/api/orders/" + second).statusCode()).as("same id, other source: another event").isEqualTo(200);
+        assertThat(get("/api/orders/" + third).statusCode()).as("same source and id: applied once").isEqualTo(404);
     }
 
     @Test

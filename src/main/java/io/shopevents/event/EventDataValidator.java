@@ -15,7 +15,10 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,17 +71,27 @@ public class EventDataValidator {
         return schemas.containsKey(type);
     }
 
-    /** Every rule the data breaks, one entry per bad field, in field order; empty when valid. */
+    /**
+     * Every rule the data breaks, one entry per bad field, in field order; empty when valid. The
+     * schema's rules first, then those a schema cannot say ({@link EventRules}); the REST edge and
+     * every subscription call this, so what one accepts the other applies.
+     */
     public List<FieldError> validate(String type, JsonNode data) {
         JsonSchema schema = schemas.get(type);
         if (schema == null) {
             throw new InvalidEventException("unknown event type '" + type + "'");
         }
-        return schema.validate(data).stream()
+        List<FieldError> errors = new ArrayList<>(schema.validate(data).stream()
                 .map(EventDataValidator::toFieldError)
                 .distinct()
-                .sorted(Comparator.comparing(FieldError::field).thenComparing(FieldError::message))
-                .toList();
+                .toList());
+        Set<String> named = new HashSet<>();
+        errors.forEach(e -> named.add(e.field()));
+        if (!named.contains("")) {
+            EventRules.check(type, data).stream().filter(e -> !named.contains(e.field())).forEach(errors::add);
+        }
+        errors.sort(Comparator.comparing(FieldError::field).thenComparing(FieldError::message));
+        return List.copyOf(errors);
     }
 
     private static FieldError toFieldError(ValidationMessage m) {

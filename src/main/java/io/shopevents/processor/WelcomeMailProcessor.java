@@ -4,6 +4,8 @@ import com.samskivert.mustache.Mustache;
 import com.samskivert.mustache.Template;
 import io.shopevents.event.CloudEvent;
 import io.shopevents.event.CloudEvents;
+import io.shopevents.event.EmailAddresses;
+import io.shopevents.event.TextRules;
 import io.shopevents.event.InvalidEventException;
 import io.shopevents.event.UserRegistered;
 import org.apache.camel.CamelExecutionException;
@@ -63,16 +65,24 @@ public class WelcomeMailProcessor {
 
     public void send(CloudEvent event) {
         UserRegistered user = cloudEvents.data(event, UserRegistered.class);
-        // second line against mail header injection, behind the schema check: no control characters in headers
-        if (hasControlCharacter(user.email()) || hasControlCharacter(user.username())) {
+        // second line behind the edge's and the subscription's checks: no control characters in
+        // headers, and one mailbox, which is all the envelope may ever hold
+        if (TextRules.hasControlCharacter(user.email()) || TextRules.hasControlCharacter(user.username())) {
             throw new InvalidEventException("user_registered data has control characters in email or username");
         }
-        Map<String, Object> model = Map.of("username", user.username(), "email", user.email(), "userId", user.userId());
+        String problem = EmailAddresses.problem(user.email());
+        if (problem != null) {
+            throw new InvalidEventException("user_registered data: email " + problem);
+        }
+        String recipient = EmailAddresses.forSmtp(user.email());
+        Map<String, Object> model = Map.of("username", MailText.literal(user.username()), "email", recipient,
+                "userId", user.userId());
         try {
             producer.sendBodyAndHeaders(endpoint, html.execute(model), Map.of(
-                    "To", user.email(),
+                    // one validated mailbox: the one recipient camel-mail puts on the envelope (RCPT TO)
+                    "To", recipient,
                     "From", from,
-                    "Subject", subject.execute(model).strip(),
+                    "Subject", MailText.subject(subject.execute(model).strip()),
                     MailConstants.MAIL_ALTERNATIVE_BODY, text.execute(model)));
         } catch (CamelExecutionException e) {
             // name the SMTP failure itself in logs and dead-letter headers, not Camel's wrapper
@@ -85,10 +95,6 @@ public class WelcomeMailProcessor {
             throw new MailNotSentException("welcome mail for user " + user.userId() + " not sent: " + cause.getMessage(), cause);
         }
         log.info("welcome mail for user {} sent (event {})", user.userId(), event.id());
-    }
-
-    private static boolean hasControlCharacter(String value) {
-        return value.chars().anyMatch(Character::isISOControl);
     }
 
     private static Template compile(Mustache.Compiler compiler, String location) {

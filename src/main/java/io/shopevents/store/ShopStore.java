@@ -11,9 +11,11 @@ import java.sql.Timestamp;
 import java.time.Instant;
 
 /**
- * Orders and payments. An order's status is not stored but derived: PAID as soon as a payment
- * for it exists, else PLACED. So the end state is the same whichever of the two events arrives
- * first, and concurrent consumers cannot race each other into a wrong status.
+ * Orders and payments. An order's status is not stored but derived from the sum of its processed
+ * payments: PLACED (none), PARTIALLY_PAID, PAID (exactly its total), OVERPAID. So the end state
+ * is the same whatever the order the events arrive in, and concurrent consumers cannot race each
+ * other into a wrong status; a payment is recorded once (by its id), so a redelivery never counts
+ * it twice.
  */
 @Repository("shopStore")
 public class ShopStore {
@@ -37,7 +39,7 @@ public class ShopStore {
                 .update() == 1;
     }
 
-    /** Records the payment, which makes its order PAID. True if it was new. */
+    /** Records the payment, which counts towards its order. True if it was new. */
     public boolean recordPayment(PaymentProcessed payment) {
         return jdbc.sql("""
                         INSERT INTO payments (payment_id, order_id, payment_amount, processed_at)
@@ -53,14 +55,26 @@ public class ShopStore {
     public OrderView order(String orderId) {
         return jdbc.sql("""
                         SELECT o.order_id, o.user_id, o.order_total,
-                               CASE WHEN EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.order_id)
-                                    THEN 'PAID' ELSE 'PLACED' END AS status
+                               (SELECT COALESCE(SUM(p.payment_amount), 0) FROM payments p WHERE p.order_id = o.order_id)
+                                   AS amount_paid
                         FROM orders o WHERE o.order_id = :orderId""")
                 .param("orderId", orderId)
-                .query((rs, n) -> new OrderView(rs.getString("order_id"), rs.getString("user_id"),
-                        money(rs.getBigDecimal("order_total")), rs.getString("status")))
+                .query((rs, n) -> {
+                    BigDecimal total = rs.getBigDecimal("order_total");
+                    BigDecimal paid = rs.getBigDecimal("amount_paid");
+                    return new OrderView(rs.getString("order_id"), rs.getString("user_id"), money(total), money(paid),
+                            status(total, paid));
+                })
                 .optional()
                 .orElseThrow(() -> new NotFoundException("no order with id '" + orderId + "'"));
+    }
+
+    static String status(BigDecimal total, BigDecimal paid) {
+        if (paid.signum() == 0) {
+            return "PLACED";
+        }
+        int compared = paid.compareTo(total);
+        return compared < 0 ? "PARTIALLY_PAID" : compared == 0 ? "PAID" : "OVERPAID";
     }
 
     public PaymentView payment(String paymentId) {

@@ -13,8 +13,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Takes a test's own message out of shop.events.dead, leaving every other message there
- * (they are returned to the queue unacknowledged).
+ * Takes a test's own message out of shop.events.dead (the one whose body holds the marker, or
+ * whose message_id is the marker), leaving every other message there (they are returned to the
+ * queue unacknowledged).
  */
 public final class DeadLetters {
 
@@ -44,7 +45,8 @@ public final class DeadLetters {
                 GetResponse response;
                 while (match == null && (response = channel.basicGet("shop.events.dead", false)) != null) {
                     long tag = response.getEnvelope().getDeliveryTag();
-                    if (new String(response.getBody(), StandardCharsets.UTF_8).contains(marker)) {
+                    if (new String(response.getBody(), StandardCharsets.UTF_8).contains(marker)
+                            || marker.equals(response.getProps().getMessageId())) {
                         channel.basicAck(tag, false);
                         match = response;
                     } else {
