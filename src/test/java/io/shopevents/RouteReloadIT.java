@@ -54,6 +54,7 @@ class RouteReloadIT extends IntegrationTest {
         writeAndAwaitReload(output, "greeting.camel.yaml", helloRest("greeting", "Good morning"));
 
         assertThat(get("/api/greeting").body()).isEqualTo("Good morning");
+        assertTheShippedRoutesStillWork();
     }
 
     @Test
@@ -155,6 +156,9 @@ class RouteReloadIT extends IntegrationTest {
         assertThat(postJson("/api/orders", "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":1}")
                 .statusCode()).isEqualTo(202);
         await().atMost(RELOADED).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
+        // and their error answers: the route configurations came back with them
+        assertProblem(get("/api/orders/" + unique("nope")), 404);
+        assertProblem(postJson("/api/orders", "{\"orderId\":\"1\",\"orderTotal\":-5}"), 400);
     }
 
     /** Writes a route file and waits until the reload it causes has finished (requests during one may fail). */

@@ -1,5 +1,6 @@
 package io.shopevents;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.shopevents.support.EventTap;
 import io.shopevents.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
@@ -92,6 +93,19 @@ class SecurityIT extends IntegrationTest {
         assertThat(sendWithKey(null, request("GET", "/actuator/health")).statusCode()).isEqualTo(200);
         assertThat(sendWithKey(null, request("GET", "/actuator/health/readiness")).statusCode()).isEqualTo(200);
         assertThat(sendWithKey(null, request("GET", "/actuator/info")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void healthNamesItsPartsOnlyToAKeyWithTheOperatorsScope() {
+        JsonNode anonymous = json(sendWithKey(null, request("GET", "/actuator/health")).body());
+        JsonNode frontEnd = json(sendWithKey(FRONT_END_KEY, request("GET", "/actuator/health")).body());
+        JsonNode operator = json(sendWithKey(ALL_SCOPES_KEY, request("GET", "/actuator/health")).body());
+
+        // hosts, ports, versions and paths are for operators (metrics:read)
+        assertThat(anonymous.get("status").asText()).isEqualTo("UP");
+        assertThat(anonymous.has("components")).isFalse();
+        assertThat(frontEnd.has("components")).isFalse();
+        assertThat(operator.at("/components/rabbit/details").isMissingNode()).isFalse();
     }
 
     @Test

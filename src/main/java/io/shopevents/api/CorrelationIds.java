@@ -37,8 +37,8 @@ public final class CorrelationIds {
             return given == null || given.isEmpty() ? UUID.randomUUID().toString() : given;
         }
         String id = UUID.randomUUID().toString();
-        log.info("message {} came with a correlation_id that is not used in log lines; it is {} here; the original: \"{}\"",
-                escape(messageId), id, escape(given));
+        log.info("{} came with a correlation_id that is not used in log lines; it is {} here; the original: \"{}\"",
+                messageId == null ? "a message without message_id" : "message " + escape(messageId), id, escape(given));
         return id;
     }
 

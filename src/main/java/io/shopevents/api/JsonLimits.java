@@ -17,7 +17,7 @@ public class JsonLimits {
     static final int MAX_NESTING_DEPTH = 16;
     /** Digits of a number: 1e1000000 is short, but 10^1000000 would not be. */
     static final int MAX_NUMBER_LENGTH = 64;
-    /** A body is at most 64 KiB anyway (RequestLimitsFilter). */
+    /** A body is at most 64 KiB anyway (RequestBodyGuard). */
     static final int MAX_STRING_LENGTH = 64 * 1024;
 
     @Bean

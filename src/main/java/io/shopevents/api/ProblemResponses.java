@@ -20,7 +20,8 @@ public class ProblemResponses {
             return new Problem("about:blank", title, status, "the request has invalid fields", invalid.errors());
         }
         if (cause instanceof InvalidEventException || cause instanceof NotFoundException
-                || cause instanceof BadRequestException || cause instanceof ConflictException) {
+                || cause instanceof BadRequestException || cause instanceof ConflictException
+                || cause instanceof UnprocessableException) {
             return Problem.of(status, title, cause.getMessage());
         }
         if (status == HttpStatus.SERVICE_UNAVAILABLE.value()) {

@@ -1,6 +1,5 @@
 package io.shopevents.event;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.springframework.stereotype.Component;
@@ -221,15 +220,6 @@ public class CloudEventReader {
     }
 
     private JsonNode parse(byte[] body, String what) {
-        if (body == null || body.length == 0) {
-            throw new InvalidEventException(what + " is empty");
-        }
-        try {
-            return mapper.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw new InvalidEventException(what + " is not valid JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new InvalidEventException(what + " cannot be read: " + e.getMessage());
-        }
+        return JsonDocuments.read(mapper, body, what);
     }
 }

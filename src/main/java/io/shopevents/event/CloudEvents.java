@@ -90,15 +90,6 @@ public class CloudEvents {
     }
 
     private JsonNode parse(byte[] body) {
-        if (body == null || body.length == 0) {
-            throw new InvalidEventException("the request body is empty");
-        }
-        try {
-            return mapper.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw new InvalidEventException("the request body is not valid JSON: " + e.getOriginalMessage());
-        } catch (java.io.IOException e) {
-            throw new InvalidEventException("the request body cannot be read: " + e.getMessage());
-        }
+        return JsonDocuments.read(mapper, body, "the request body");
     }
 }

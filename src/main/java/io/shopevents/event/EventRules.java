@@ -13,10 +13,23 @@ import java.util.Map;
  * <ul>
  * <li>no text anywhere in the data holds a control character of any kind ({@link TextRules}:
  * C0 and C1 controls, DEL, U+2028/U+2029, lone surrogates);</li>
- * <li>{@code email} of user_registered is exactly one mailbox ({@link EmailAddresses}).</li>
+ * <li>{@code email} of user_registered is exactly one mailbox ({@link EmailAddresses});</li>
+ * <li>an amount has at most 4 decimal places as written (0.00001 is refused, not stored as 0; a
+ * 30-digit fraction is refused, not rounded), so what is stored and published is what was sent;</li>
+ * <li>an id is a string, or a whole number written as one (1e2 and 1.0 are refused: they would
+ * be other ids than 100 and 1), and holds no / or \ (an id must survive a URL path: GET it back).</li>
  * </ul>
  */
 final class EventRules {
+
+    static final int MAX_FRACTION_DIGITS = 4;
+    private static final Map<String, List<String>> IDS = Map.of(
+            EventType.USER_REGISTERED.eventName(), List.of("userId"),
+            EventType.ORDER_PLACED.eventName(), List.of("orderId", "userId"),
+            EventType.PAYMENT_PROCESSED.eventName(), List.of("paymentId", "orderId"));
+    private static final Map<String, List<String>> AMOUNTS = Map.of(
+            EventType.ORDER_PLACED.eventName(), List.of("orderTotal"),
+            EventType.PAYMENT_PROCESSED.eventName(), List.of("paymentAmount"));
 
     private EventRules() {
     }
@@ -28,6 +41,22 @@ final class EventRules {
             String problem = EmailAddresses.problem(data.get("email").asText());
             if (problem != null && errors.stream().noneMatch(e -> e.field().equals("email"))) {
                 errors.add(new FieldError("email", problem));
+            }
+        }
+        for (String field : IDS.getOrDefault(type, List.of())) {
+            JsonNode id = data.path(field);
+            if (id.isNumber() && !id.isIntegralNumber()) {
+                errors.add(new FieldError(field, "must be a string or a whole number written without exponent or"
+                        + " fraction (100, not 1e2 or 100.0)"));
+            } else if (id.isTextual() && (id.asText().contains("/") || id.asText().contains("\\"))) {
+                errors.add(new FieldError(field, "must not contain / or \\ (an id is part of a URL path)"));
+            }
+        }
+        for (String field : AMOUNTS.getOrDefault(type, List.of())) {
+            JsonNode amount = data.path(field);
+            if (amount.isNumber() && amount.decimalValue().scale() > MAX_FRACTION_DIGITS) {
+                errors.add(new FieldError(field, "must have at most " + MAX_FRACTION_DIGITS
+                        + " decimal places (it is kept as sent, never rounded)"));
             }
         }
         return errors;

@@ -10,6 +10,7 @@ import io.shopevents.api.BadRequestException;
 import io.shopevents.api.ConflictException;
 import io.shopevents.event.CloudEventReader;
 import io.shopevents.subscription.Subscription;
+import io.swagger.v3.oas.annotations.media.Schema;
 import org.apache.camel.Body;
 import org.apache.camel.Header;
 import org.slf4j.Logger;
@@ -63,19 +64,51 @@ public class DeadLetterQueue {
     private static final long MAX_SCAN_BYTES = 32L * 1024 * 1024;
     private static final int CONFIRM_BATCH = 200;
 
-    public record DeadLetter(String id, String eventId, String source, String type, String subscription,
-                             String routingKey, String reason, String exceptionClass, Integer attempts,
-                             String failedAt, int replays) {
+    @Schema(description = "A dead letter: a message a subscription could not process, and why. What a message"
+            + " that is not a CloudEvent does not say is null.")
+    public record DeadLetter(
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, description = "The letter's own id, for replay.") String id,
+            @Schema(nullable = true, description = "The event's id (CloudEvents id).") String eventId,
+            @Schema(nullable = true) String source,
+            @Schema(nullable = true, example = "user_registered") String type,
+            @Schema(nullable = true, example = "welcome-mail",
+                    description = "The subscription that failed it; null for an event no subscription takes (unrouted).")
+            String subscription,
+            @Schema(nullable = true) String routingKey,
+            @Schema(nullable = true) String reason,
+            @Schema(nullable = true) String exceptionClass,
+            @Schema(nullable = true) Integer attempts,
+            @Schema(nullable = true, format = "date-time") String failedAt,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED) int replays) {
     }
 
     /** {@code count}: dead letters in the queue; {@code matching}: those of the subscription asked for. */
-    public record Listing(long count, int matching, boolean complete, List<DeadLetter> deadLetters) {
+    @Schema(description = "Dead letters, oldest first.")
+    public record Listing(
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, description = "Dead letters in the queue.") long count,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, description = "Those of the subscription asked for.") int matching,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, description = "False when more were there than one listing looks at.") boolean complete,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED) List<DeadLetter> deadLetters) {
     }
 
-    public record NotReplayed(String id, String reason) {
+    @Schema(description = "A dead letter that was asked for and not replayed, and why.")
+    public record NotReplayed(
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED) String id,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED) String reason) {
     }
 
-    public record Replayed(int replayed, long remaining, boolean complete, List<NotReplayed> notReplayed) {
+    @Schema(description = "Which dead letters to replay (the body is optional: without it, the oldest limit or all).")
+    public record ReplayRequest(
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, description = "Ids of dead letters, as listed (1 to 10000).")
+            List<String> ids) {
+    }
+
+    @Schema(description = "What a replay did.")
+    public record Replayed(
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED) int replayed,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED) long remaining,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, description = "False when it stopped at its time limit or did not see every letter: call again.") boolean complete,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED) List<NotReplayed> notReplayed) {
     }
 
     private record Held(long tag, AMQP.BasicProperties properties, Envelope envelope, byte[] body, int position,

@@ -2,7 +2,9 @@ package io.shopevents.security;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
+import io.shopevents.api.IdempotencyKeys;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
@@ -12,6 +14,10 @@ import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.List;
 
 /**
  * Takes the API key from {@code X-API-Key} or {@code Authorization: Bearer <key>}. A known key
@@ -44,8 +50,44 @@ class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
             var authorities = caller.get().scopes().stream().map(s -> new SimpleGrantedAuthority("SCOPE_" + s)).toList();
             SecurityContextHolder.getContext().setAuthentication(
                     UsernamePasswordAuthenticationToken.authenticated(caller.get().name(), null, authorities));
+            // who calls, for what is kept per caller (Idempotency-Key); whatever the client sent under that name is replaced
+            request = new CallerRequest(request, caller.get().name());
         }
         chain.doFilter(request, response);
+    }
+
+    /** The request with X-Shop-Caller set to the name of the key's holder. */
+    private static final class CallerRequest extends HttpServletRequestWrapper {
+        private final String caller;
+
+        CallerRequest(HttpServletRequest request, String caller) {
+            super(request);
+            this.caller = caller;
+        }
+
+        @Override
+        public String getHeader(String name) {
+            return IdempotencyKeys.CALLER_HEADER.equalsIgnoreCase(name) ? caller : super.getHeader(name);
+        }
+
+        @Override
+        public Enumeration<String> getHeaders(String name) {
+            return IdempotencyKeys.CALLER_HEADER.equalsIgnoreCase(name)
+                    ? Collections.enumeration(List.of(caller)) : super.getHeaders(name);
+        }
+
+        @Override
+        public Enumeration<String> getHeaderNames() {
+            List<String> names = new ArrayList<>();
+            for (Enumeration<String> e = super.getHeaderNames(); e.hasMoreElements(); ) {
+                String name = e.nextElement();
+                if (!IdempotencyKeys.CALLER_HEADER.equalsIgnoreCase(name)) {
+                    names.add(name);
+                }
+            }
+            names.add(IdempotencyKeys.CALLER_HEADER);
+            return Collections.enumeration(names);
+        }
     }
 
     private static String presentedKey(HttpServletRequest request) {

@@ -16,6 +16,9 @@ import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.access.AccessDeniedHandler;
 import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
+import org.springframework.security.web.firewall.HttpFirewall;
+import org.springframework.security.web.firewall.RequestRejectedHandler;
+import org.springframework.security.web.firewall.StrictHttpFirewall;
 
 import java.io.IOException;
 
@@ -69,6 +72,26 @@ public class SecurityConfiguration {
                         .requestMatchers("/actuator/**").hasAuthority("SCOPE_metrics:read")
                         .anyRequest().authenticated())
                 .build();
+    }
+
+    /**
+     * The request firewall, loosened only where ids need it: an id may hold ';' or '%', which
+     * clients send percent-encoded (%3B, %25). Everything else it refuses (encoded slashes and
+     * backslashes, path traversal, non-printable characters) stays refused.
+     */
+    @Bean
+    HttpFirewall httpFirewall() {
+        StrictHttpFirewall firewall = new StrictHttpFirewall();
+        firewall.setAllowSemicolon(true);
+        firewall.setAllowUrlEncodedPercent(true);
+        return firewall;
+    }
+
+    /** A request the firewall refuses gets problem+json too, not a bare 400. */
+    @Bean
+    RequestRejectedHandler problemForRejectedRequests(ObjectMapper mapper) {
+        return (request, response, e) -> problem(response, mapper, HttpStatus.BAD_REQUEST,
+                "the request was refused: " + e.getMessage());
     }
 
     /**

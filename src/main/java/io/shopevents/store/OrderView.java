@@ -1,5 +1,7 @@
 package io.shopevents.store;
 
+import io.swagger.v3.oas.annotations.media.Schema;
+
 import java.math.BigDecimal;
 
 /**
@@ -7,5 +9,14 @@ import java.math.BigDecimal;
  * payments; {@code status} is PLACED (nothing paid), PARTIALLY_PAID, PAID (paid = total) or
  * OVERPAID (paid more than the total).
  */
-public record OrderView(String orderId, String userId, BigDecimal orderTotal, BigDecimal amountPaid, String status) {
+@Schema(description = "An order, with what has been paid for it.")
+public record OrderView(
+        @Schema(requiredMode = Schema.RequiredMode.REQUIRED, example = "1001") String orderId,
+        @Schema(requiredMode = Schema.RequiredMode.REQUIRED, example = "u-1001") String userId,
+        @Schema(requiredMode = Schema.RequiredMode.REQUIRED, type = "number", example = "59.90") BigDecimal orderTotal,
+        @Schema(requiredMode = Schema.RequiredMode.REQUIRED, type = "number", example = "59.90",
+                description = "The sum of its processed payments.") BigDecimal amountPaid,
+        @Schema(requiredMode = Schema.RequiredMode.REQUIRED, allowableValues = {"PLACED", "PARTIALLY_PAID", "PAID", "OVERPAID"},
+                description = "PLACED: nothing paid; PARTIALLY_PAID: less than the total; PAID: the total; OVERPAID: more.")
+        String status) {
 }

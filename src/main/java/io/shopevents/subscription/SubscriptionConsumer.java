@@ -10,6 +10,8 @@ import org.springframework.amqp.rabbit.listener.SimpleMessageListenerContainer;
 import org.springframework.core.task.SimpleAsyncTaskExecutor;
 
 import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -32,6 +34,8 @@ public class SubscriptionConsumer extends DefaultConsumer {
     private volatile boolean stopping;
     /** When the message taken last had entered the queue (for the age of the oldest waiting message). */
     private volatile Instant lastTakenEnqueuedAt;
+    /** Events this instance sent to a retry queue and has not taken back yet, with when they were published. */
+    private final Map<String, Instant> retrying = new ConcurrentHashMap<>();
     private volatile Instant startedAt;
 
     SubscriptionConsumer(SubscriptionEndpoint endpoint, Processor processor) {
@@ -107,7 +111,8 @@ public class SubscriptionConsumer extends DefaultConsumer {
             }
         } finally {
             metrics.unregister();
-            component.registry.unregister(this);
+            // stopped while Camel goes on: its route file was removed (or replaced): its queue stays
+            component.registry.unregister(this, !getEndpoint().getCamelContext().isStopping());
             super.doStop();
         }
     }
@@ -145,6 +150,26 @@ public class SubscriptionConsumer extends DefaultConsumer {
 
     void taken(Instant enqueuedAt) {
         lastTakenEnqueuedAt = enqueuedAt;
+    }
+
+    /** The event is waiting in a retry queue (retried, or parked while the circuit is open). */
+    void retrying(String event, Instant publishedAt) {
+        retrying.put(event, publishedAt == null ? Instant.now() : publishedAt);
+    }
+
+    /** The event is back from its retry queue. */
+    void back(String event) {
+        retrying.remove(event);
+    }
+
+    /** Events waiting in the retry queues for this subscription (sent there by this instance). */
+    public int retryingCount() {
+        return retrying.size();
+    }
+
+    /** When the oldest event waiting in a retry queue for this subscription was published; null when none waits. */
+    public Instant oldestRetryingSince() {
+        return retrying.values().stream().min(Instant::compareTo).orElse(null);
     }
 
     /**

@@ -98,18 +98,25 @@ final class SubscriptionListener implements ChannelAwareMessageListener {
         try {
             event = component.reader.read(message.getBody(), message.getMessageProperties().getContentType(),
                     message.getMessageProperties().getHeaders());
-            if (!subscription.takes(event.type())) {
-                throw new InvalidEventException("subscription " + subscription.name() + " takes " + subscription.types().stream().sorted().toList()
-                        + ", not " + event.type() + " (routing key '" + message.getMessageProperties().getReceivedRoutingKey()
-                        + "'); publish each event with its type as the routing key");
-            }
-            component.reader.checkData(event);
         } catch (InvalidEventException e) {
             deadLetter(message, channel, attempt, e, null, label(message));
             return;
         }
+        consumer.back(key(event));
+        try {
+            if (!subscription.takes(event.type())) {
+                throw new InvalidEventException("subscription " + subscription.name() + " takes " + subscription.types().stream().sorted().toList()
+                        + ", not " + event.type() + " (routing key '" + routingKey(message)
+                        + "'); publish each event with its type as the routing key");
+            }
+            component.reader.checkData(event);
+        } catch (InvalidEventException e) {
+            deadLetter(message, channel, attempt, e, null, "event " + CorrelationIds.escape(event.id()) + " (" + event.type() + ")");
+            return;
+        }
         if (!circuit.permits()) {
             park(message, channel, failedBefore);
+            consumer.retrying(key(event), event.time());
             return;
         }
         long started = System.nanoTime();
@@ -124,6 +131,7 @@ final class SubscriptionListener implements ChannelAwareMessageListener {
                 deadLetter(message, channel, attempt, failure, consumer.getRouteId(), "event " + event.id() + " (" + event.type() + ")");
             } else {
                 retry(message, channel, event, attempt, failure);
+                consumer.retrying(key(event), event.time());
             }
             return;
         }
@@ -218,6 +226,16 @@ final class SubscriptionListener implements ChannelAwareMessageListener {
             root = root.getCause();
         }
         return root == failure ? failure.toString() : failure + " (cause: " + root + ")";
+    }
+
+    private static String key(CloudEvent event) {
+        return event.source() + " " + event.id();
+    }
+
+    /** The routing key the event was published with (kept in a header while it goes round the retry queues). */
+    private static String routingKey(Message message) {
+        Object kept = message.getMessageProperties().getHeaders().get(FailureHeaders.ROUTING_KEY);
+        return kept != null ? kept.toString() : message.getMessageProperties().getReceivedRoutingKey();
     }
 
     /** A message that could not be read, as the log names it. */

@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A subscription's meters, registered while it runs (Prometheus names):
  * shop_subscription_consumers, shop_subscription_messages (waiting in its queue),
+ * shop_subscription_retrying (waiting in a retry queue),
  * shop_subscription_oldest_message_age_seconds, shop_subscription_circuit_open (1 while it is
  * not taking messages), and shop_subscription_events_total{outcome=applied|skipped|retried|parked|dead_lettered}.
  */
@@ -38,6 +39,9 @@ final class SubscriptionMetrics {
                 .tag("subscription", name).register(registry));
         meters.add(Gauge.builder("shop.subscription.messages", consumer, c -> state.queueDepth(c.subscription()))
                 .description("Messages waiting in the subscription's queue")
+                .tag("subscription", name).register(registry));
+        meters.add(Gauge.builder("shop.subscription.retrying", consumer, SubscriptionConsumer::retryingCount)
+                .description("Events waiting in a retry queue for the subscription (sent there by this instance)")
                 .tag("subscription", name).register(registry));
         meters.add(Gauge.builder("shop.subscription.oldest.message.age", consumer, SubscriptionMetrics::oldestAge)
                 .description("At most how long the oldest waiting message has waited (0 when none waits)")

@@ -15,9 +15,12 @@ import java.util.concurrent.ConcurrentSkipListMap;
 public class SubscriptionRegistry {
 
     private final Map<String, SubscriptionConsumer> running = new ConcurrentSkipListMap<>();
+    /** Subscriptions whose route file was removed while the service runs: their queues stay, and fill. */
+    private final Map<String, Subscription> retired = new ConcurrentSkipListMap<>();
 
     void register(SubscriptionConsumer consumer) {
         String name = consumer.subscription().name();
+        retired.remove(name);
         SubscriptionConsumer other = running.putIfAbsent(name, consumer);
         if (other != null && other != consumer) {
             throw new IllegalStateException("subscription '" + name + "' is consumed by route " + other.getRouteId()
@@ -25,8 +28,15 @@ public class SubscriptionRegistry {
         }
     }
 
-    void unregister(SubscriptionConsumer consumer) {
-        running.remove(consumer.subscription().name(), consumer);
+    void unregister(SubscriptionConsumer consumer, boolean routeRemoved) {
+        if (running.remove(consumer.subscription().name(), consumer) && routeRemoved) {
+            retired.put(consumer.subscription().name(), consumer.subscription());
+        }
+    }
+
+    /** Subscriptions stopped while the service runs (their route file removed), whose queues stay. */
+    public Map<String, Subscription> retired() {
+        return Map.copyOf(retired);
     }
 
     public Collection<Subscription> all() {

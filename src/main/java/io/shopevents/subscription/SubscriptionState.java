@@ -48,14 +48,23 @@ public class SubscriptionState {
         return messages;
     }
 
-    /** At most how long the oldest waiting message has waited; zero when none waits, null when unknown. */
+    /**
+     * At most how long the oldest event waiting for the subscription has waited, in its queue or in
+     * a retry queue (from its publication); zero when none waits, null when unknown.
+     */
     public Duration oldestWaiting(SubscriptionConsumer consumer) {
         long depth = queueDepth(consumer.subscription());
+        Instant retrying = consumer.oldestRetryingSince();
+        Duration inRetry = retrying == null ? Duration.ZERO : Duration.between(retrying, Instant.now());
         if (depth == 0) {
-            return Duration.ZERO;
+            return inRetry;
         }
         Instant since = consumer.oldestWaitingSince();
-        return depth < 0 || since == null ? null : Duration.between(since, Instant.now());
+        if (depth < 0 || since == null) {
+            return retrying == null ? null : inRetry;
+        }
+        Duration inQueue = Duration.between(since, Instant.now());
+        return inQueue.compareTo(inRetry) >= 0 ? inQueue : inRetry;
     }
 
     /** What /actuator/health shows of a subscription. */
@@ -67,6 +76,7 @@ public class SubscriptionState {
         details.put("consumers", consumer.runningConsumers());
         details.put("configuredConsumers", subscription.consumers());
         details.put("messagesWaiting", queueDepth(subscription));
+        details.put("messagesRetrying", consumer.retryingCount());
         Duration oldest = oldestWaiting(consumer);
         details.put("oldestWaitingSeconds", oldest == null ? null : oldest.toMillis() / 1000.0);
         details.put("circuit", consumer.circuitState());

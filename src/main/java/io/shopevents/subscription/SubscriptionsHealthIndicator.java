@@ -4,6 +4,9 @@ import org.springframework.boot.actuate.health.AbstractHealthIndicator;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.stereotype.Component;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * /actuator/health → components.subscriptions: each subscription's consumers, messages waiting,
  * the age of the oldest, and its circuit. DOWN while a subscription is not taking messages (its
@@ -28,6 +31,13 @@ public class SubscriptionsHealthIndicator extends AbstractHealthIndicator {
             builder.withDetail(consumer.subscription().name(), state.details(consumer));
             // HALF_OPEN takes messages again (the next one tells whether the downstream is back)
             allTaking &= consumer.runningConsumers() > 0 && !"OPEN".equals(consumer.circuitState());
+        }
+        // route files removed while the service runs: nobody takes from their queues, which keep filling
+        Map<String, Object> retired = new LinkedHashMap<>();
+        registry.retired().forEach((name, subscription) -> retired.put(name, Map.of("queue", subscription.queue(),
+                "messagesWaiting", state.queueDepth(subscription))));
+        if (!retired.isEmpty()) {
+            builder.withDetail("retired", retired);
         }
         if (allTaking) {
             builder.up();

@@ -37,6 +37,23 @@ public final class AppProcess implements AutoCloseable {
 
     /** Starts the jar with these environment variables (on top of a free SERVER_PORT) and waits until it is ready. */
     public static AppProcess start(String name, Map<String, String> environment) {
+        AppProcess app = launch(name, environment);
+        try {
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> {
+                if (!app.process.isAlive()) {
+                    throw new IllegalStateException(name + " exited while starting; see " + app.log);
+                }
+                return app.ready();
+            });
+        } catch (RuntimeException e) {
+            app.kill();
+            throw e;
+        }
+        return app;
+    }
+
+    /** Starts the jar with these environment variables (on top of a free SERVER_PORT), without waiting for it. */
+    public static AppProcess launch(String name, Map<String, String> environment) {
         int port = IntegrationTest.freePort();
         Path log = Path.of("target", "app-process", name + ".log");
         try {
@@ -51,17 +68,6 @@ public final class AppProcess implements AutoCloseable {
             AppProcess app = new AppProcess(builder.start(), port, log);
             // never leave it running behind the tests, whatever happens to them
             Runtime.getRuntime().addShutdownHook(new Thread(app.process::destroyForcibly));
-            try {
-                await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> {
-                    if (!app.process.isAlive()) {
-                        throw new IllegalStateException(name + " exited while starting; see " + log);
-                    }
-                    return app.ready();
-                });
-            } catch (RuntimeException e) {
-                app.kill();
-                throw e;
-            }
             return app;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -1,0 +1,240 @@
+package io.shopevents.api;
+
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * {@code Idempotency-Key} on every POST (IETF httpapi draft): a client that retries a call, say
+ * after a lost answer, sends the same key and gets the first answer again, and no second event.
+ * <ul>
+ * <li>the first call with a key claims it in the database (so it holds across instances) and, when
+ * it is answered 202, keeps that answer; any other answer gives the key back, so a corrected retry
+ * may use it;</li>
+ * <li>the same key with the same method, path and body: the kept answer again (same eventId);
+ * while the first call is still under way, the retry waits for its answer;</li>
+ * <li>the same key with another body: 422;</li>
+ * <li>keys are kept per caller (API key name) for shop.idempotency.retention (24 h).</li>
+ * </ul>
+ */
+@Component("idempotencyKeys")
+public class IdempotencyKeys {
+
+    public static final String HEADER = "Idempotency-Key";
+    /** The caller the API key belongs to, put on the request by the security filter. */
+    public static final String CALLER_HEADER = "X-Shop-Caller";
+    static final String CLAIM_PROPERTY = "idempotencyClaim";
+    static final String KEY_PROPERTY = "idempotencyKey";
+    static final String CALLER_PROPERTY = "idempotencyCaller";
+    private static final Pattern KEY = Pattern.compile("[\\x21-\\x7E]{1,255}");
+    /** A claim older than this whose call never answered (the process died) may be taken over. */
+    private static final Duration ABANDONED = Duration.ofSeconds(60);
+    private static final Logger log = LoggerFactory.getLogger(IdempotencyKeys.class);
+
+    private final JdbcClient jdbc;
+    private final Duration retention;
+    private final Duration wait;
+
+    public IdempotencyKeys(JdbcClient jdbc, @Value("${shop.idempotency.retention}") Duration retention,
+                           @Value("${shop.idempotency.wait}") Duration wait) {
+        this.jdbc = jdbc;
+        this.retention = retention;
+        this.wait = wait;
+    }
+
+    /** The kept answer of an earlier call with the same key: answered again as it was. */
+    public static final class Replay extends RuntimeException {
+        private final int status;
+        private final String body;
+
+        Replay(int status, String body) {
+            super("answered before under this Idempotency-Key", null, false, false);
+            this.status = status;
+            this.body = body;
+        }
+
+        public int status() {
+            return status;
+        }
+
+        public String body() {
+            return body;
+        }
+    }
+
+    /**
+     * Before a POST does anything: claims its key, or throws {@link Replay} with the kept answer,
+     * {@link UnprocessableException} (422) for the key with another body, {@link ConflictException}
+     * (409) when the first call is still under way after the wait.
+     */
+    public void claim(Exchange exchange) {
+        String given = exchange.getMessage().getHeader(HEADER, String.class);
+        if (given == null) {
+            return;
+        }
+        String key = unquoted(given.strip());
+        if (!KEY.matcher(key).matches()) {
+            throw new BadRequestException(HEADER + " must be 1 to 255 printable ASCII characters (a UUID, say)");
+        }
+        String caller = exchange.getMessage().getHeader(CALLER_HEADER, "anonymous", String.class);
+        String hash = hash(exchange);
+        String claim = UUID.randomUUID().toString();
+        Instant deadline = Instant.now().plus(wait);
+        while (true) {
+            if (insert(caller, key, hash, claim)) {
+                exchange.setProperty(CLAIM_PROPERTY, claim);
+                exchange.setProperty(KEY_PROPERTY, key);
+                exchange.setProperty(CALLER_PROPERTY, caller);
+                return;
+            }
+            Optional<Kept> kept = find(caller, key);
+            if (kept.isEmpty()) {
+                continue; // given back, or expired and removed, in between: claim it again
+            }
+            Kept row = kept.get();
+            if (row.claimedAt().isBefore(Instant.now().minus(retention))) {
+                delete(caller, key, row.claim());
+                continue;
+            }
+            if (!row.requestHash().equals(hash)) {
+                throw new UnprocessableException(HEADER + " '" + key + "' was used for another request (method, path"
+                        + " or body differ); use a new key for a new request");
+            }
+            if (row.status() != null) {
+                throw new Replay(row.status(), row.response());
+            }
+            if (row.claimedAt().isBefore(Instant.now().minus(ABANDONED))) {
+                delete(caller, key, row.claim());
+                continue;
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new ConflictException("a request with " + HEADER + " '" + key + "' is still under way; retry shortly");
+            }
+            pause();
+        }
+    }
+
+    /** After a 202: keeps the answer for the key's retries. */
+    public void remember(Exchange exchange) {
+        String claim = exchange.getProperty(CLAIM_PROPERTY, String.class);
+        if (claim == null) {
+            return;
+        }
+        String body = exchange.getMessage().getBody(String.class);
+        jdbc.sql("""
+                        UPDATE idempotency_keys SET status = :status, response = :response
+                        WHERE caller = :caller AND idem_key = :key AND claim = :claim""")
+                .param("status", 202)
+                .param("response", body)
+                .param("caller", exchange.getProperty(CALLER_PROPERTY, String.class))
+                .param("key", exchange.getProperty(KEY_PROPERTY, String.class))
+                .param("claim", claim)
+                .update();
+        exchange.removeProperty(CLAIM_PROPERTY);
+    }
+
+    /** After any other answer: gives the key back (a corrected retry may use it). */
+    public void release(Exchange exchange) {
+        String claim = exchange.getProperty(CLAIM_PROPERTY, String.class);
+        if (claim == null) {
+            return;
+        }
+        try {
+            delete(exchange.getProperty(CALLER_PROPERTY, String.class), exchange.getProperty(KEY_PROPERTY, String.class), claim);
+        } catch (RuntimeException e) {
+            log.warn("Idempotency-Key could not be given back ({}); it is free again after {}", e.getMessage(), ABANDONED);
+        }
+        exchange.removeProperty(CLAIM_PROPERTY);
+    }
+
+    /** Sets the kept answer on the exchange (the route's onException for {@link Replay}). */
+    public void answer(Exchange exchange) {
+        Replay replay = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Replay.class);
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, replay.status());
+        exchange.getMessage().setHeader("Content-Type", "application/json");
+        exchange.getMessage().setHeader("Idempotent-Replayed", "true");
+        exchange.getMessage().setBody(replay.body());
+    }
+
+    private record Kept(String requestHash, String claim, Integer status, String response, Instant claimedAt) {
+    }
+
+    private boolean insert(String caller, String key, String hash, String claim) {
+        try {
+            return jdbc.sql("""
+                            INSERT INTO idempotency_keys (caller, idem_key, request_hash, claim, claimed_at)
+                            VALUES (:caller, :key, :hash, :claim, :now)
+                            ON CONFLICT DO NOTHING""")
+                    .param("caller", caller)
+                    .param("key", key)
+                    .param("hash", hash)
+                    .param("claim", claim)
+                    .param("now", Timestamp.from(Instant.now()))
+                    .update() == 1;
+        } catch (DuplicateKeyException e) {
+            return false;
+        }
+    }
+
+    private Optional<Kept> find(String caller, String key) {
+        return jdbc.sql("""
+                        SELECT request_hash, claim, status, response, claimed_at FROM idempotency_keys
+                        WHERE caller = :caller AND idem_key = :key""")
+                .param("caller", caller)
+                .param("key", key)
+                .query((rs, n) -> new Kept(rs.getString("request_hash"), rs.getString("claim"),
+                        (Integer) rs.getObject("status"), rs.getString("response"), rs.getTimestamp("claimed_at").toInstant()))
+                .optional();
+    }
+
+    private void delete(String caller, String key, String claim) {
+        jdbc.sql("DELETE FROM idempotency_keys WHERE caller = :caller AND idem_key = :key AND claim = :claim")
+                .param("caller", caller).param("key", key).param("claim", claim).update();
+    }
+
+    private static String hash(Exchange exchange) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            String method = exchange.getMessage().getHeader(Exchange.HTTP_METHOD, "POST", String.class);
+            String path = exchange.getMessage().getHeader(Exchange.HTTP_URI, "", String.class);
+            digest.update((method + " " + path + "\n").getBytes(StandardCharsets.UTF_8));
+            byte[] body = exchange.getMessage().getBody(byte[].class);
+            if (body != null) {
+                digest.update(body);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    /** The draft sends the key as a structured-field string, in quotes; bare keys are taken too. */
+    private static String unquoted(String key) {
+        return key.length() >= 2 && key.startsWith("\"") && key.endsWith("\"") ? key.substring(1, key.length() - 1) : key;
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConflictException("interrupted while waiting for the first request with this key");
+        }
+    }
+}

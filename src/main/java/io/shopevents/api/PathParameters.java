@@ -1,0 +1,26 @@
+package io.shopevents.api;
+
+import org.springframework.stereotype.Component;
+import org.springframework.web.util.UriUtils;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Path parameters as the client meant them: Camel's platform-http hands them on as they were in
+ * the URI, percent-escapes and all, so an order posted as "a b" and asked for as /api/orders/a%20b
+ * is looked up as "a b" (and /api/orders/a%2520b as "a%20b").
+ */
+@Component("pathParameters")
+public class PathParameters {
+
+    public String decode(String raw) {
+        if (raw == null) {
+            return null;
+        }
+        try {
+            return UriUtils.decode(raw, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestException("the path holds a malformed percent-escape: " + CorrelationIds.escape(raw));
+        }
+    }
+}
