@@ -56,7 +56,7 @@ class OpenApiIT extends IntegrationTest {
         SwaggerParseResult result = new OpenAPIV3Parser().readContents(served, null, options);
 
         assertThat(result.getMessages()).as("swagger-parser's findings").isEmpty();
-        assertThat(result.getOpenAPI().getPaths()).hasSize(8);
+        assertThat(result.getOpenAPI().getPaths()).hasSize(11);
     }
 
     @Test
@@ -85,6 +85,11 @@ class OpenApiIT extends IntegrationTest {
             }
         }
         assertThat(doc.at("/paths/~1api~1orders/post/operationId").asText()).isEqualTo("placeOrder");
+        for (String post : java.util.List.of("/api/users", "/api/orders", "/api/payments", "/api/events/{type}",
+                "/api/dead-letters/replay", "/api/subscriptions/{name}/replay")) {
+            assertThat(doc.path("paths").path(post).path("post").path("parameters").findValuesAsText("name"))
+                    .as("Idempotency-Key on POST " + post).contains("Idempotency-Key");
+        }
         assertThat(doc.at("/paths/~1api~1orders~1{orderId}/get/operationId").asText()).isEqualTo("getOrder");
         assertThat(doc.at("/paths/~1api~1orders/post/responses/503/headers/Retry-After")).isNotNull();
         assertThat(doc.at("/paths/~1api~1orders/post/parameters").findValuesAsText("name")).contains("Idempotency-Key");

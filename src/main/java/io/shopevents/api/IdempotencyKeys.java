@@ -24,8 +24,8 @@ import java.util.regex.Pattern;
  * after a lost answer, sends the same key and gets the first answer again, and no second event.
  * <ul>
  * <li>the first call with a key claims it in the database (so it holds across instances) and, when
- * it is answered 202, keeps that answer; any other answer gives the key back, so a corrected retry
- * may use it;</li>
+ * it succeeds (202, or 200 for a dead-letter replay), keeps that answer; any other answer gives the
+ * key back, so a corrected retry may use it;</li>
  * <li>the same key with the same method, path and body: the kept answer again (same eventId);
  * while the first call is still under way, the retry waits for its answer;</li>
  * <li>the same key with another body: 422;</li>
@@ -129,7 +129,7 @@ public class IdempotencyKeys {
         }
     }
 
-    /** After a 202: keeps the answer for the key's retries. */
+    /** After a success (2xx, the status set on the exchange; 200 if none): keeps the answer for the key's retries. */
     public void remember(Exchange exchange) {
         String claim = exchange.getProperty(CLAIM_PROPERTY, String.class);
         if (claim == null) {
@@ -139,7 +139,7 @@ public class IdempotencyKeys {
         jdbc.sql("""
                         UPDATE idempotency_keys SET status = :status, response = :response
                         WHERE caller = :caller AND idem_key = :key AND claim = :claim""")
-                .param("status", 202)
+                .param("status", exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 200, Integer.class))
                 .param("response", body)
                 .param("caller", exchange.getProperty(CALLER_PROPERTY, String.class))
                 .param("key", exchange.getProperty(KEY_PROPERTY, String.class))

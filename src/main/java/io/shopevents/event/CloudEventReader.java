@@ -74,6 +74,29 @@ public class CloudEventReader {
         }
     }
 
+    /** When a message says its event happened (CloudEvents time), if it says so; for replays from the archive. */
+    public Instant timeOf(byte[] body, Map<String, Object> headers) {
+        Object time;
+        if (isBinary(headers)) {
+            time = attribute(headers, "time");
+            if (time instanceof Date date) {
+                return date.toInstant();
+            }
+        } else {
+            try {
+                JsonNode json = mapper.readTree(body);
+                time = json != null && json.path("time").isTextual() ? json.get("time").asText() : null;
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
+        }
+        try {
+            return time == null ? null : OffsetDateTime.parse(time.toString()).toInstant();
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+
     private static boolean isBinary(Map<String, Object> headers) {
         return headers != null && attribute(headers, "specversion") != null;
     }

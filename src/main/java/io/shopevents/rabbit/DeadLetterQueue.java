@@ -98,7 +98,7 @@ public class DeadLetterQueue {
     }
 
     @Schema(description = "Which dead letters to replay (the body is optional: without it, the oldest limit or all).")
-    public record ReplayRequest(
+    public record DeadLetterIds(
             @Schema(requiredMode = Schema.RequiredMode.REQUIRED, description = "Ids of dead letters, as listed (1 to 10000).")
             List<String> ids) {
     }

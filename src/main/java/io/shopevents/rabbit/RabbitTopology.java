@@ -29,6 +29,8 @@ import java.util.List;
  *        | nothing bound for the type (alternate exchange)
  *        v
  *   shop.events.unrouted (fanout) --> shop.events.dlx (topic) --#--> shop.events.dead
+ *        |                                                 (and --> shop.events.archive, below)
+ *   shop.events --each subscribed type--> shop.events.archive (stream: every event, for replays)
  *
  *   shop.events.retry.&lt;delay&gt; (quorum, message TTL) --expired--> shop.events.retry (headers)
  *        --subscription=&lt;name&gt;--> shop.events.&lt;name&gt;      (back to that subscription only)
@@ -43,6 +45,8 @@ public class RabbitTopology {
     public static final String DEAD_LETTER_QUEUE = "shop.events.dead";
     /** Where expired retries go: a headers exchange that hands each back to its own subscription. */
     public static final String RETRY_EXCHANGE = "shop.events.retry";
+    /** Every event, for replays into a subscription: a stream, bound for every type a subscription takes. */
+    public static final String ARCHIVE = "shop.events.archive";
     /** The queue of the topology before subscriptions (one queue for everything); drained at start. */
     public static final String LEGACY_DISPATCH_QUEUE = "shop.events.dispatch";
 
@@ -59,7 +63,7 @@ public class RabbitTopology {
     }
 
     @Bean
-    Declarables shopEventsTopology(SubscriptionProperties properties) {
+    Declarables shopEventsTopology(SubscriptionProperties properties, ArchiveProperties archive) {
         List<Declarable> declarables = new ArrayList<>();
         declarables.add(events());
         FanoutExchange unrouted = ExchangeBuilder.fanoutExchange(UNROUTED_EXCHANGE).durable(true).build();
@@ -72,6 +76,17 @@ public class RabbitTopology {
         declarables.add(retry);
         for (Duration delay : properties.getRetry().getDelays()) {
             declarables.add(retryQueue(delay));
+        }
+        if (archive.enabled()) {
+            // not bound with #: that would route every event, and the alternate exchange would never
+            // see one that no subscription takes; each subscription binds it for its own types
+            // (SubscriptionTopology), and what no subscription takes comes through the unrouted exchange
+            Queue stream = QueueBuilder.durable(ARCHIVE).stream()
+                    .withArgument("x-max-age", archive.maxAge())
+                    .withArgument("x-max-length-bytes", archive.maxBytes())
+                    .build();
+            declarables.add(stream);
+            declarables.add(BindingBuilder.bind(stream).to(unrouted));
         }
         return new Declarables(declarables);
     }

@@ -22,7 +22,7 @@ import java.util.Map;
  * to each message.
  */
 @Component("subscription")
-@EnableConfigurationProperties(SubscriptionProperties.class)
+@EnableConfigurationProperties({SubscriptionProperties.class, io.shopevents.rabbit.ArchiveProperties.class})
 public class SubscriptionComponent extends DefaultComponent {
 
     final ConnectionFactory connectionFactory;
@@ -37,13 +37,16 @@ public class SubscriptionComponent extends DefaultComponent {
     final EventLatency latency;
     final MeterRegistry meters;
     final SubscriptionState state;
+    final org.springframework.amqp.rabbit.core.RabbitAdmin admin;
+    final io.shopevents.store.OneInstancePerH2 oneInstancePerH2;
 
     public SubscriptionComponent(ConnectionFactory connectionFactory, SubscriptionTopology topology,
                                  SubscriptionRegistry registry, SubscriptionProperties properties,
                                  CloudEventReader reader, EventDataValidator knownTypes,
                                  ProcessedEvents processedEvents, TransactionTemplate transaction,
                                  FailedMessages failedMessages, EventLatency latency, MeterRegistry meters,
-                                 SubscriptionState state) {
+                                 SubscriptionState state, org.springframework.amqp.rabbit.core.RabbitAdmin admin,
+                                 io.shopevents.store.OneInstancePerH2 oneInstancePerH2) {
         this.connectionFactory = connectionFactory;
         this.topology = topology;
         this.registry = registry;
@@ -56,6 +59,8 @@ public class SubscriptionComponent extends DefaultComponent {
         this.latency = latency;
         this.meters = meters;
         this.state = state;
+        this.admin = admin;
+        this.oneInstancePerH2 = oneInstancePerH2;
     }
 
     @Override

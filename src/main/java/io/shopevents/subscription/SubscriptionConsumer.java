@@ -65,6 +65,8 @@ public class SubscriptionConsumer extends DefaultConsumer {
         component.registry.register(this);
         try {
             component.topology.declare(subscription);
+            var queue = component.admin.getQueueInfo(subscription.queue());
+            component.oneInstancePerH2.check(subscription.queue(), queue == null ? 0 : queue.getConsumerCount());
         } catch (AmqpException e) {
             // the broker is away: the container keeps trying, and the queue is declared when a connection opens
             log.warn("subscription {}: cannot declare its queue now ({}); it will be once the broker is reachable",

@@ -9,8 +9,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.event.EventListener;
 
 /**
- * Once every subscription has bound its queue, what an older version left in
- * shop.events.dispatch is moved to shop.events.
+ * Once every subscription has bound its queue: the archive's bindings are made to follow the
+ * subscriptions, and what an older version left in shop.events.dispatch is moved to shop.events.
  */
 @Configuration
 public class SubscriptionStartup {
@@ -19,6 +19,11 @@ public class SubscriptionStartup {
 
     @EventListener(ApplicationReadyEvent.class)
     public void moveWhatTheOldTopologyLeft(ApplicationReadyEvent ready) {
+        try {
+            ready.getApplicationContext().getBean(SubscriptionTopology.class).reconcileArchive();
+        } catch (AmqpException e) {
+            log.warn("cannot check the archive's bindings now ({})", e.getMessage());
+        }
         TopologyUpgrade upgrade = ready.getApplicationContext().getBean(TopologyUpgrade.class);
         try {
             upgrade.drainLegacyDispatchQueue();

@@ -1,6 +1,7 @@
 package io.shopevents.subscription;
 
 import io.shopevents.event.EventDataValidator;
+import io.shopevents.rabbit.ArchiveProperties;
 import io.shopevents.rabbit.FailureHeaders;
 import io.shopevents.rabbit.RabbitTopology;
 import io.shopevents.rabbit.TopologyUpgrade;
@@ -31,12 +32,16 @@ public class SubscriptionTopology {
     private final TopologyUpgrade upgrade;
     private final EventDataValidator knownTypes;
     private final SubscriptionProperties properties;
+    private final ArchiveProperties archive;
+    private final SubscriptionRegistry registry;
 
     public SubscriptionTopology(RabbitAdmin admin, TopologyUpgrade upgrade, ConnectionFactory connectionFactory,
                                 SubscriptionRegistry registry, EventDataValidator knownTypes,
-                                SubscriptionProperties properties) {
+                                SubscriptionProperties properties, ArchiveProperties archive) {
         this.admin = admin;
         this.upgrade = upgrade;
+        this.archive = archive;
+        this.registry = registry;
         this.knownTypes = knownTypes;
         this.properties = properties;
         // added after RabbitAdmin's own listener (admin is initialized before it is injected here), so
@@ -68,6 +73,31 @@ public class SubscriptionTopology {
         }
         admin.declareBinding(new Binding(queue.getName(), Binding.DestinationType.QUEUE, RabbitTopology.RETRY_EXCHANGE, "",
                 Map.of("x-match", "all", FailureHeaders.SUBSCRIPTION, subscription.name())));
+        if (archive.enabled()) {
+            for (String type : subscription.types()) {
+                admin.declareBinding(new Binding(RabbitTopology.ARCHIVE, Binding.DestinationType.QUEUE, RabbitTopology.EXCHANGE, type, null));
+            }
+        }
+    }
+
+    /**
+     * The archive takes the types some subscription takes, and nothing else: a type nobody takes
+     * must reach the alternate exchange (and, through it, the dead letters and the archive). Run
+     * once the subscriptions have started; removes the archive's bindings of known types no
+     * running subscription takes (left by a subscription that is gone).
+     */
+    public void reconcileArchive() {
+        if (!archive.enabled()) {
+            return;
+        }
+        java.util.Set<String> taken = new java.util.HashSet<>();
+        registry.all().forEach(s -> taken.addAll(s.types()));
+        registry.retired().values().forEach(s -> taken.addAll(s.types()));
+        for (String type : knownTypes.types()) {
+            if (!taken.contains(type)) {
+                admin.removeBinding(new Binding(RabbitTopology.ARCHIVE, Binding.DestinationType.QUEUE, RabbitTopology.EXCHANGE, type, null));
+            }
+        }
     }
 
     private void declareQuietly(Subscription subscription) {

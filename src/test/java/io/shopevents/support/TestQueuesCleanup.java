@@ -5,12 +5,13 @@ import org.junit.platform.launcher.LauncherSessionListener;
 
 /**
  * Leaves the broker as the tests found it: at the end of each test JVM, deletes the queues only
- * tests make (subscriptions named test-*, and the short retry delays of application-test.yaml).
- * The application's own topology stays: the service would declare it anyway.
+ * tests make (subscriptions named test-*, and the short retry delays of application-test.yaml),
+ * and the archive stream the tests filled. The application's own topology stays: the service
+ * would declare it anyway.
  */
 public class TestQueuesCleanup implements LauncherSessionListener {
 
-    static final String TEST_QUEUES = "shop\\.events\\.(test-.*|retry\\.(100ms|200ms|400ms))";
+    static final String TEST_QUEUES = "shop\\.events\\.(test-.*|retry\\.(100ms|200ms|400ms)|archive)";
 
     @Override
     public void launcherSessionClosed(LauncherSession session) {

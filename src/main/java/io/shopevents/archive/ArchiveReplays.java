@@ -1,0 +1,351 @@
+package io.shopevents.archive;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import io.shopevents.api.BadRequestException;
+import io.shopevents.api.ConflictException;
+import io.shopevents.api.NotFoundException;
+import io.shopevents.api.PathParameters;
+import io.shopevents.api.UnprocessableException;
+import io.shopevents.event.CloudEventReader;
+import io.shopevents.rabbit.ArchiveProperties;
+import io.shopevents.rabbit.RabbitTopology;
+import io.shopevents.subscription.Subscription;
+import io.shopevents.subscription.SubscriptionRegistry;
+import io.swagger.v3.oas.annotations.media.Schema;
+import org.apache.camel.Body;
+import org.apache.camel.Exchange;
+import org.apache.camel.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.amqp.rabbit.connection.Connection;
+import org.springframework.amqp.rabbit.connection.ConnectionFactory;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+
+import java.io.IOException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Replays archived events into one subscription: {@code POST /api/subscriptions/{name}/replay}
+ * with a time range (and optionally event types) reads the stream shop.events.archive from the
+ * range's start and sends each event of the range that the subscription takes to its queue only,
+ * never through shop.events (which would hand it to every subscription again), at
+ * shop.archive.replay-rate events a second. The call answers at once with where to follow the
+ * replay; the instance that took it runs it and records its progress in the database, where any
+ * instance shows it. Events the subscription applied before are skipped by it (source + id), so a
+ * replay of a range twice applies nothing twice; a new subscription gets its back-fill.
+ */
+@Component("archiveReplays")
+public class ArchiveReplays {
+
+    private static final Logger log = LoggerFactory.getLogger(ArchiveReplays.class);
+    /** The archive is read to its end: after this long without a message, there is none. */
+    private static final Duration END_OF_STREAM = Duration.ofSeconds(2);
+    /** A replay not heard of for this long was running on an instance that stopped. */
+    private static final Duration ABANDONED = Duration.ofSeconds(60);
+    private static final int CONFIRM_BATCH = 100;
+    static final String REPLAY_HEADER = "x-replayed-from-archive";
+
+    @Schema(description = "Which archived events to replay into the subscription.")
+    public record ArchiveReplayRequest(
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, format = "date-time", example = "2026-11-25T10:00:00Z",
+                    description = "The range's start (events published at or after it).") String from,
+            @Schema(format = "date-time", example = "2026-11-25T11:00:00Z",
+                    description = "The range's end (events published before it); now when left out.") String to,
+            @Schema(description = "Only these event types (all the subscription takes when left out).") List<String> types) {
+    }
+
+    @Schema(description = "A replay of archived events into one subscription, and how far it got.")
+    public record Replay(
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED) String id,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED) String subscription,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, format = "date-time") String from,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, format = "date-time") String to,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED) List<String> types,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, allowableValues = {"RUNNING", "DONE", "FAILED", "ABANDONED"},
+                    description = "ABANDONED: the instance running it stopped; start it again (nothing is applied twice).")
+            String status,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, description = "Events sent to the subscription's queue.") long sent,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, description = "Archived events of the range it does not take.") long skipped,
+            @Schema(nullable = true, description = "What the replay could not do: the part of the range the archive no longer holds, a failure.")
+            String note,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, format = "date-time") String startedAt,
+            @Schema(nullable = true, format = "date-time") String finishedAt) {
+    }
+
+    private final ConnectionFactory connectionFactory;
+    private final JdbcClient jdbc;
+    private final ObjectMapper mapper;
+    private final CloudEventReader reader;
+    private final SubscriptionRegistry subscriptions;
+    private final PathParameters pathParameters;
+    private final ArchiveProperties archive;
+    private final ExecutorService runner = Executors.newFixedThreadPool(2, r -> {
+        Thread thread = new Thread(r, "archive-replay");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    public ArchiveReplays(ConnectionFactory connectionFactory, JdbcClient jdbc, ObjectMapper mapper, CloudEventReader reader,
+                          SubscriptionRegistry subscriptions, PathParameters pathParameters, ArchiveProperties archive) {
+        this.connectionFactory = connectionFactory;
+        this.jdbc = jdbc;
+        this.mapper = mapper;
+        this.reader = reader;
+        this.subscriptions = subscriptions;
+        this.pathParameters = pathParameters;
+        this.archive = archive;
+    }
+
+    /** Starts a replay; the answer (202) says where to follow it. */
+    public Replay start(@Header("name") String rawName, @Body byte[] body, Exchange exchange) {
+        if (!archive.enabled()) {
+            throw new ConflictException("there is no archive to replay from (shop.archive.enabled is false)");
+        }
+        Subscription subscription = running(pathParameters.decode(rawName));
+        ArchiveReplayRequest request = request(body);
+        Instant from = instant("from", request.from());
+        Instant to = request.to() == null ? Instant.now() : instant("to", request.to());
+        if (!from.isBefore(to)) {
+            throw new BadRequestException("from must be before to");
+        }
+        Set<String> types = new LinkedHashSet<>(request.types() == null || request.types().isEmpty()
+                ? subscription.types().stream().sorted().toList() : request.types());
+        List<String> notTaken = types.stream().filter(t -> !subscription.takes(t)).toList();
+        if (!notTaken.isEmpty()) {
+            throw new BadRequestException("subscription " + subscription.name() + " does not take " + notTaken
+                    + "; it takes " + subscription.types().stream().sorted().toList());
+        }
+        Instant archiveStart = firstArchived();
+        if (archiveStart == null) {
+            throw new UnprocessableException("the archive holds no events yet");
+        }
+        if (to.isBefore(archiveStart)) {
+            throw new UnprocessableException("the range ends before the archive's oldest event (" + archiveStart
+                    + "): events older than the archive's retention (shop.archive.max-age, " + archive.maxAge()
+                    + ") are gone");
+        }
+        String note = from.isBefore(archiveStart) ? "the archive starts at " + archiveStart + ": events of the range"
+                + " before it are gone (retention " + archive.maxAge() + ")" : null;
+        String id = UUID.randomUUID().toString();
+        Instant now = Instant.now();
+        jdbc.sql("""
+                        INSERT INTO replays (id, subscription, from_time, to_time, types, status, note, started_at, updated_at)
+                        VALUES (:id, :subscription, :from, :to, :types, 'RUNNING', :note, :now, :now)""")
+                .param("id", id).param("subscription", subscription.name())
+                .param("from", Timestamp.from(from)).param("to", Timestamp.from(to))
+                .param("types", String.join(",", types)).param("note", note).param("now", Timestamp.from(now))
+                .update();
+        runner.execute(() -> run(id, subscription, from, to, types));
+        exchange.getMessage().setHeader("Location", "/api/subscriptions/" + subscription.name() + "/replays/" + id);
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 202);
+        return find(subscription.name(), id);
+    }
+
+    /** A replay and how far it got, from any instance. */
+    public Replay get(@Header("name") String rawName, @Header("id") String rawId) {
+        return find(pathParameters.decode(rawName), pathParameters.decode(rawId));
+    }
+
+    private Replay find(String subscription, String id) {
+        return jdbc.sql("""
+                        SELECT id, subscription, from_time, to_time, types, status, sent, skipped, note, started_at,
+                               updated_at, finished_at FROM replays WHERE id = :id AND subscription = :subscription""")
+                .param("id", id).param("subscription", subscription)
+                .query((rs, n) -> {
+                    String status = rs.getString("status");
+                    if ("RUNNING".equals(status) && rs.getTimestamp("updated_at").toInstant().isBefore(Instant.now().minus(ABANDONED))) {
+                        status = "ABANDONED";
+                    }
+                    Timestamp finished = rs.getTimestamp("finished_at");
+                    return new Replay(rs.getString("id"), rs.getString("subscription"),
+                            rs.getTimestamp("from_time").toInstant().toString(), rs.getTimestamp("to_time").toInstant().toString(),
+                            List.of(rs.getString("types").split(",")), status, rs.getLong("sent"), rs.getLong("skipped"),
+                            rs.getString("note"), rs.getTimestamp("started_at").toInstant().toString(),
+                            finished == null ? null : finished.toInstant().toString());
+                })
+                .optional()
+                .orElseThrow(() -> new NotFoundException("no replay " + id + " of subscription " + subscription));
+    }
+
+    /** Reads the range from the archive and sends what the subscription takes to its queue. */
+    private void run(String id, Subscription subscription, Instant from, Instant to, Set<String> types) {
+        long sent = 0;
+        long skipped = 0;
+        long lastSaved = System.nanoTime();
+        long nanosPerEvent = TimeUnit.SECONDS.toNanos(1) / archive.replayRate();
+        long started = System.nanoTime();
+        try (Connection connection = connectionFactory.createConnection();
+             Channel channel = connection.createChannel(false)) {
+            channel.basicQos(CONFIRM_BATCH * 2);
+            channel.confirmSelect();
+            LinkedBlockingQueue<Delivery> arrived = new LinkedBlockingQueue<>();
+            String tag = channel.basicConsume(RabbitTopology.ARCHIVE, false, Map.of("x-stream-offset", Date.from(from)),
+                    new DefaultConsumer(channel) {
+                        @Override
+                        public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+                            arrived.add(new Delivery(envelope, properties, body));
+                        }
+                    });
+            int unconfirmed = 0;
+            long lastTag = 0;
+            Delivery delivery;
+            while ((delivery = arrived.poll(END_OF_STREAM.toMillis(), TimeUnit.MILLISECONDS)) != null) {
+                lastTag = delivery.envelope().getDeliveryTag();
+                Map<String, Object> headers = delivery.properties().getHeaders() == null ? Map.of() : delivery.properties().getHeaders();
+                Instant time = reader.timeOf(delivery.body(), headers);
+                if (time == null && delivery.properties().getTimestamp() != null) {
+                    time = delivery.properties().getTimestamp().toInstant();
+                }
+                if (time != null && !time.isBefore(to)) {
+                    break; // the archive is in publication order: the range is over
+                }
+                String type = reader.typeOf(delivery.body(), headers);
+                if ((time != null && time.isBefore(from)) || type == null || !types.contains(type)) {
+                    skipped++;
+                } else {
+                    Map<String, Object> copy = new HashMap<>(headers);
+                    copy.remove("x-stream-offset");
+                    copy.put(REPLAY_HEADER, id);
+                    channel.basicPublish("", subscription.queue(), delivery.properties().builder().headers(copy).build(), delivery.body());
+                    sent++;
+                    if (++unconfirmed == CONFIRM_BATCH) {
+                        channel.waitForConfirmsOrDie(30_000);
+                        unconfirmed = 0;
+                    }
+                    pace(started, sent, nanosPerEvent);
+                }
+                if (lastTag % CONFIRM_BATCH == 0) {
+                    channel.basicAck(lastTag, true);
+                }
+                if (System.nanoTime() - lastSaved > TimeUnit.SECONDS.toNanos(1)) {
+                    progress(id, sent, skipped);
+                    lastSaved = System.nanoTime();
+                }
+            }
+            if (unconfirmed > 0) {
+                channel.waitForConfirmsOrDie(30_000);
+            }
+            channel.basicCancel(tag);
+            finish(id, "DONE", sent, skipped, null);
+            log.info("replay {} into subscription {}: {} events sent, {} skipped", id, subscription.name(), sent, skipped);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            finish(id, "FAILED", sent, skipped, "interrupted");
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            log.warn("replay {} into subscription {} failed after {} events: {}", id, subscription.name(), sent, e.toString());
+            finish(id, "FAILED", sent, skipped, "failed after " + sent + " events: " + e.getMessage() + "; start it again"
+                    + " (events applied before are skipped)");
+        }
+    }
+
+    private record Delivery(Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+    }
+
+    /** When the archive's oldest event was published; null when the archive is empty. */
+    private Instant firstArchived() {
+        try (Connection connection = connectionFactory.createConnection();
+             Channel channel = connection.createChannel(false)) {
+            channel.basicQos(1);
+            LinkedBlockingQueue<Delivery> arrived = new LinkedBlockingQueue<>();
+            String tag = channel.basicConsume(RabbitTopology.ARCHIVE, false, Map.of("x-stream-offset", "first"),
+                    new DefaultConsumer(channel) {
+                        @Override
+                        public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+                            arrived.add(new Delivery(envelope, properties, body));
+                        }
+                    });
+            Delivery first = arrived.poll(END_OF_STREAM.toMillis(), TimeUnit.MILLISECONDS);
+            channel.basicCancel(tag);
+            if (first == null) {
+                return null;
+            }
+            Instant time = reader.timeOf(first.body(), first.properties().getHeaders() == null ? Map.of() : first.properties().getHeaders());
+            return time != null ? time : first.properties().getTimestamp() != null ? first.properties().getTimestamp().toInstant() : Instant.EPOCH;
+        } catch (IOException | TimeoutException e) {
+            throw new ConflictException("the archive cannot be read now: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConflictException("interrupted while reading the archive");
+        }
+    }
+
+    private Subscription running(String name) {
+        if (name == null || !Subscription.NAME.matcher(name).matches()) {
+            throw new BadRequestException("a subscription's name is lower case letters, digits and '-'");
+        }
+        return subscriptions.find(name).map(c -> c.subscription())
+                .orElseThrow(() -> new NotFoundException("no subscription " + name + " runs here (GET /api/subscriptions lists them)"));
+    }
+
+    private ArchiveReplayRequest request(byte[] body) {
+        if (body == null || body.length == 0) {
+            throw new BadRequestException("the body must say the range: {\"from\":\"2026-11-25T10:00:00Z\",\"to\":\"...\"}");
+        }
+        try {
+            JsonNode json = mapper.readTree(body);
+            if (json == null || !json.isObject()) {
+                throw new BadRequestException("the body must be a JSON object with from (and to, types)");
+            }
+            return mapper.treeToValue(json, ArchiveReplayRequest.class);
+        } catch (IOException e) {
+            throw new BadRequestException("the body must be {\"from\":\"<date-time>\",\"to\":\"<date-time>\",\"types\":[...]}: "
+                    + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    private static Instant instant(String field, String value) {
+        if (value == null || value.isBlank()) {
+            throw new BadRequestException(field + " is required (an RFC 3339 date-time, such as 2026-11-25T10:00:00Z)");
+        }
+        try {
+            return OffsetDateTime.parse(value).toInstant();
+        } catch (DateTimeParseException e) {
+            throw new BadRequestException(field + " must be an RFC 3339 date-time, such as 2026-11-25T10:00:00Z");
+        }
+    }
+
+    private static void pace(long started, long sent, long nanosPerEvent) throws InterruptedException {
+        long ahead = started + sent * nanosPerEvent - System.nanoTime();
+        if (ahead > 0) {
+            TimeUnit.NANOSECONDS.sleep(ahead); // a background job's own rate limit
+        }
+    }
+
+    private void progress(String id, long sent, long skipped) {
+        jdbc.sql("UPDATE replays SET sent = :sent, skipped = :skipped, updated_at = :now WHERE id = :id")
+                .param("sent", sent).param("skipped", skipped).param("now", Timestamp.from(Instant.now())).param("id", id)
+                .update();
+    }
+
+    private void finish(String id, String status, long sent, long skipped, String failure) {
+        jdbc.sql("""
+                        UPDATE replays SET status = :status, sent = :sent, skipped = :skipped, updated_at = :now,
+                               finished_at = :now, note = COALESCE(:failure, note) WHERE id = :id""")
+                .param("status", status).param("sent", sent).param("skipped", skipped)
+                .param("now", Timestamp.from(Instant.now())).param("failure", failure).param("id", id)
+                .update();
+    }
+}

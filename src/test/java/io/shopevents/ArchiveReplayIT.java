@@ -1,0 +1,153 @@
+package io.shopevents;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.shopevents.event.CloudEvent;
+import io.shopevents.support.IntegrationTest;
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.RouteBuilder;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The archive gives a subscription the history it missed: 1,000 events are published, then a
+ * subscription of their type is added; a replay of the range sends all of them to it (and to no
+ * other subscription), a second replay of the range applies nothing twice, and a range the archive
+ * no longer holds is refused saying so.
+ */
+class ArchiveReplayIT extends IntegrationTest {
+
+    private static final int EVENTS = 1000;
+    private static final Map<String, AtomicInteger> applied = new ConcurrentHashMap<>();
+
+    @Autowired
+    private CamelContext camel;
+
+    @Autowired
+    private MeterRegistry meters;
+
+    @Test
+    void aSubscriptionAddedLaterGetsTheEventsItMissedOnceAndNobodyElseGetsThemAgain() throws Exception {
+        Instant start = Instant.now().minusSeconds(1);
+        String run = unique("archived");
+        List<String> eventIds = new ArrayList<>();
+        ExecutorService clients = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<HttpResponse<String>>> calls = new ArrayList<>();
+            for (int i = 0; i < EVENTS; i++) {
+                String body = "{\"orderId\":\"" + run + "-" + i + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}";
+                calls.add(clients.submit(() -> postJson("/api/events/order_shipped", body)));
+            }
+            for (Future<HttpResponse<String>> call : calls) {
+                HttpResponse<String> response = call.get(2, TimeUnit.MINUTES);
+                assertThat(response.statusCode()).isEqualTo(202);
+                eventIds.add(json(response.body()).get("eventId").asText());
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+        // the shipped order-shipped subscription has them all, before the new one exists
+        await().atMost(Duration.ofSeconds(60)).until(() -> deliveries("order-shipped") >= EVENTS);
+        await().atMost(Duration.ofSeconds(30)).until(() -> io.shopevents.support.Broker.messagesIn("shop.events.order-shipped") == 0);
+        double shippedBefore = deliveries("order-shipped");
+
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("subscription:test-backfill?types=order_shipped").routeId("test-backfill").process(exchange ->
+                        applied.computeIfAbsent(exchange.getMessage().getBody(CloudEvent.class).id(), id -> new AtomicInteger())
+                                .incrementAndGet());
+            }
+        });
+        JsonNode first = replay("{\"from\":\"" + start + "\"}");
+
+        assertThat(first.get("status").asText()).isEqualTo("DONE");
+        assertThat(first.get("sent").asLong()).isGreaterThanOrEqualTo(EVENTS);
+        await().atMost(Duration.ofSeconds(60)).until(() -> eventIds.stream().allMatch(applied::containsKey));
+        assertThat(eventIds).allMatch(id -> applied.get(id).get() == 1);
+        assertThat(deliveries("order-shipped")).as("the other subscription got nothing again").isEqualTo(shippedBefore);
+
+        double skippedBefore = outcome("test-backfill", "skipped");
+        JsonNode second = replay("{\"from\":\"" + start + "\",\"types\":[\"order_shipped\"]}");
+        assertThat(second.get("sent").asLong()).isGreaterThanOrEqualTo(EVENTS);
+        await().atMost(Duration.ofSeconds(60)).until(() -> outcome("test-backfill", "skipped") >= skippedBefore + EVENTS);
+        assertThat(eventIds).as("nothing applied twice").allMatch(id -> applied.get(id).get() == 1);
+        assertThat(deliveries("order-shipped")).isEqualTo(shippedBefore);
+    }
+
+    @Test
+    void aRangeTheArchiveNoLongerHoldsIsRefusedSayingSo() {
+        HttpResponse<String> response = post("/api/subscriptions/order-shipped/replay",
+                "{\"from\":\"2020-01-01T00:00:00Z\",\"to\":\"2020-01-02T00:00:00Z\"}");
+
+        assertProblem(response, 422);
+        assertThat(json(response.body()).get("detail").asText()).contains("archive").contains("retention");
+    }
+
+    @Test
+    void replayIntoAnUnknownSubscriptionOrWithANonsenseRangeIsRefused() {
+        assertProblem(post("/api/subscriptions/no-such-one/replay", "{\"from\":\"2026-01-01T00:00:00Z\"}"), 404);
+        assertProblem(post("/api/subscriptions/order-shipped/replay", "{\"from\":\"yesterday\"}"), 400);
+        assertProblem(post("/api/subscriptions/order-shipped/replay", "{\"from\":\"2026-01-02T00:00:00Z\",\"to\":\"2026-01-01T00:00:00Z\"}"), 400);
+        assertProblem(post("/api/subscriptions/order-shipped/replay", "{\"from\":\"2026-01-01T00:00:00Z\",\"types\":[\"order_placed\"]}"), 400);
+    }
+
+    @Test
+    void subscriptionsAreListedWithTheirTypesAndState() {
+        JsonNode list = json(get("/api/subscriptions").body());
+
+        assertThat(list.get("subscriptions").findValuesAsText("name")).contains("order-status", "payment-status", "welcome-mail");
+        JsonNode welcome = null;
+        for (JsonNode subscription : list.get("subscriptions")) {
+            if (subscription.get("name").asText().equals("welcome-mail")) {
+                welcome = subscription;
+            }
+        }
+        assertThat(welcome).isNotNull();
+        assertThat(welcome.get("types").toString()).isEqualTo("[\"user_registered\"]");
+        assertThat(welcome.get("queue").asText()).isEqualTo("shop.events.welcome-mail");
+        assertThat(welcome.get("state").asText()).isEqualTo("TAKING");
+    }
+
+    private JsonNode replay(String body) {
+        HttpResponse<String> started = post("/api/subscriptions/test-backfill/replay", body);
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        String location = started.headers().firstValue("Location").orElseThrow();
+        assertThat(location).startsWith("/api/subscriptions/test-backfill/replays/");
+        await().atMost(Duration.ofSeconds(90)).until(() -> !json(get(location).body()).get("status").asText().equals("RUNNING"));
+        return json(get(location).body());
+    }
+
+    private HttpResponse<String> post(String path, String body) {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    private double deliveries(String subscription) {
+        return meters.find("shop.subscription.events").tag("subscription", subscription).counters().stream()
+                .mapToDouble(Counter::count).sum();
+    }
+
+    private double outcome(String subscription, String outcome) {
+        Counter counter = meters.find("shop.subscription.events").tag("subscription", subscription).tag("outcome", outcome).counter();
+        return counter == null ? 0 : counter.count();
+    }
+}
