@@ -77,7 +77,8 @@ class RestartIT {
         Path dataDir = data.resolve("kill");
         try (AppProcess first = AppProcess.start("kill-first", environment(dataDir))) {
             publishOrders(run, events);
-            // kill as soon as processing has begun: the first order published is among the first taken
+            // kill as soon as processing has begun: the first order published is among the first taken;
+            // the consumers take batches of up to 100, so the kill lands in the middle of one
             await().atMost(Duration.ofMinutes(1)).until(() -> status(first, "/api/orders/" + run + "-0") == 200);
             first.kill();
         }
@@ -85,6 +86,7 @@ class RestartIT {
 
         try (AppProcess second = AppProcess.start("kill-second", environment(dataDir))) {
             awaitQueueWorkedOff(second, run);
+            assertThat(largestBatch(second, "order-status")).as("events applied in batches, not one by one").isGreaterThan(1);
             assertThat(second.terminate(SHUTDOWN)).isEqualTo(143);
         }
         List<String> orders = query(dataDir, "SELECT order_id FROM orders WHERE order_id LIKE ?", run + "-%");
@@ -199,6 +201,16 @@ class RestartIT {
         return http.send(HttpRequest.newBuilder(app.uri(path)).header("X-API-Key", LOCAL_KEY)
                         .timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    /** The most messages the subscription has applied in one transaction since the application started. */
+    private static double largestBatch(AppProcess app, String subscription) throws Exception {
+        String metrics = http.send(HttpRequest.newBuilder(app.uri("/actuator/prometheus")).header("X-API-Key", LOCAL_KEY)
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        java.util.regex.Matcher max = java.util.regex.Pattern.compile(
+                "^shop_subscription_batch_size_max\\{[^}]*subscription=\"" + subscription + "\"[^}]*}\\s+(\\S+)$",
+                java.util.regex.Pattern.MULTILINE).matcher(metrics);
+        return max.find() ? Double.parseDouble(max.group(1)) : 0;
     }
 
     private static void publishOrders(String run, int events) throws Exception {

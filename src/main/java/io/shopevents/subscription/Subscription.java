@@ -2,14 +2,18 @@ package io.shopevents.subscription;
 
 import io.shopevents.rabbit.RabbitTopology;
 
+import java.time.Duration;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
  * A consumer of some event types with a queue of its own, shop.events.&lt;name&gt;, bound to
  * shop.events once per type. Declared by a route file: {@code from: subscription:<name>?types=...}.
+ * Each consumer applies what it has received in batches of up to {@code batchSize} events (never
+ * more than its {@code prefetch}), waiting at most {@code batchWait} for a batch to fill.
  */
-public record Subscription(String name, Set<String> types, int consumers, int prefetch, int maxAttempts) {
+public record Subscription(String name, Set<String> types, int consumers, int prefetch, int maxAttempts,
+                           int batchSize, Duration batchWait) {
 
     /** Safe in a queue name, a metric tag and a header; no dots, so it cannot look like a retry queue. */
     public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");

@@ -11,6 +11,7 @@ import org.apache.camel.support.DefaultComponent;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import java.util.Map;
@@ -33,6 +34,8 @@ public class SubscriptionComponent extends DefaultComponent {
     final EventDataValidator knownTypes;
     final ProcessedEvents processedEvents;
     final TransactionTemplate transaction;
+    /** Inside {@link #transaction}: one event's work, undone alone if it fails (a JDBC savepoint). */
+    final TransactionTemplate savepoint;
     final FailedMessages failedMessages;
     final EventLatency latency;
     final MeterRegistry meters;
@@ -55,6 +58,8 @@ public class SubscriptionComponent extends DefaultComponent {
         this.knownTypes = knownTypes;
         this.processedEvents = processedEvents;
         this.transaction = transaction;
+        this.savepoint = new TransactionTemplate(transaction.getTransactionManager());
+        this.savepoint.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
         this.failedMessages = failedMessages;
         this.latency = latency;
         this.meters = meters;

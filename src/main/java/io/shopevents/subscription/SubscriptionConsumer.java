@@ -18,7 +18,8 @@ import java.util.concurrent.Executors;
 /**
  * Consumes a subscription's queue for its route: declares the queue and its bindings, then runs a
  * listener container with {@code consumers} threads of its own (so that many really work at once),
- * each holding at most {@code prefetch} unacknowledged messages. The circuit breaker stops and
+ * each holding at most {@code prefetch} unacknowledged messages and handing them to the listener
+ * in batches. The circuit breaker stops and
  * starts the container; stopping the route stops it for good.
  */
 public class SubscriptionConsumer extends DefaultConsumer {
@@ -51,6 +52,10 @@ public class SubscriptionConsumer extends DefaultConsumer {
 
     SubscriptionComponent component() {
         return component;
+    }
+
+    void batchTaken(int size) {
+        metrics.batch(size);
     }
 
     void metricsOutcome(String outcome) {
@@ -93,8 +98,9 @@ public class SubscriptionConsumer extends DefaultConsumer {
         container = newContainer(new SubscriptionListener(this, component, circuit));
         container.start();
         metrics.register();
-        log.info("subscription {} consumes {} (types {}) with {} consumers, prefetch {}", subscription.name(),
-                subscription.queue(), subscription.types(), subscription.consumers(), subscription.prefetch());
+        log.info("subscription {} consumes {} (types {}) with {} consumers, prefetch {}, batches of up to {} within {} ms",
+                subscription.name(), subscription.queue(), subscription.types(), subscription.consumers(),
+                subscription.prefetch(), subscription.batchSize(), subscription.batchWait().toMillis());
     }
 
     @Override
@@ -124,6 +130,12 @@ public class SubscriptionConsumer extends DefaultConsumer {
         c.setQueueNames(subscription.queue());
         c.setConcurrentConsumers(subscription.consumers());
         c.setPrefetchCount(subscription.prefetch());
+        // the listener gets what the consumer holds, up to batchSize messages, gathered for at most
+        // batchWait: a batch fills at once under load and does not wait long when messages trickle in
+        c.setConsumerBatchEnabled(true);
+        c.setBatchSize(subscription.batchSize());
+        c.setReceiveTimeout(subscription.batchWait().toMillis());
+        c.setBatchReceiveTimeout(subscription.batchWait().toMillis());
         c.setAcknowledgeMode(AcknowledgeMode.MANUAL);
         c.setMessageListener(listener);
         c.setMessagePropertiesConverter(component.failedMessages.converter());

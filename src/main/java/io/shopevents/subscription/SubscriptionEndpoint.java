@@ -5,6 +5,7 @@ import org.apache.camel.Processor;
 import org.apache.camel.Producer;
 import org.apache.camel.support.DefaultEndpoint;
 
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -12,7 +13,8 @@ import java.util.stream.Collectors;
 
 /**
  * {@code subscription:<name>?types=<type>[,<type>...]} with optional {@code consumers},
- * {@code prefetch} and {@code maxAttempts} (defaults: shop.subscriptions.*). Only consumes:
+ * {@code prefetch}, {@code batchSize}, {@code batchWait} (ms) and {@code maxAttempts} (defaults:
+ * shop.subscriptions.*). Only consumes:
  * events are published to shop.events, never to a subscription directly.
  */
 public class SubscriptionEndpoint extends DefaultEndpoint {
@@ -22,6 +24,8 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
     private Integer consumers;
     private Integer prefetch;
     private Integer maxAttempts;
+    private Integer batchSize;
+    private Long batchWait;
     private Subscription subscription;
 
     SubscriptionEndpoint(String uri, SubscriptionComponent component, String name) {
@@ -58,10 +62,18 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
                     + " (a custom type needs its schema and its name in shop.custom-events.types)");
         }
         SubscriptionProperties defaults = component.properties;
+        int chosenPrefetch = positive("prefetch", prefetch, defaults.getPrefetch());
+        // a batch is taken from what the consumer holds: never more than its prefetch
+        int chosenBatch = Math.min(positive("batchSize", batchSize, defaults.getBatchSize()), chosenPrefetch);
+        long waitMillis = batchWait == null ? defaults.getBatchWait().toMillis() : batchWait;
+        if (waitMillis < 1 || waitMillis > 10_000) {
+            throw new IllegalArgumentException("subscription:" + name + ": batchWait is in milliseconds, from 1 to 10000");
+        }
         subscription = new Subscription(name, taken,
                 positive("consumers", consumers, defaults.getConsumers()),
-                positive("prefetch", prefetch, defaults.getPrefetch()),
-                positive("maxAttempts", maxAttempts, defaults.getRetry().getMaxAttempts()));
+                chosenPrefetch,
+                positive("maxAttempts", maxAttempts, defaults.getRetry().getMaxAttempts()),
+                chosenBatch, Duration.ofMillis(waitMillis));
     }
 
     private int positive(String option, Integer value, int byDefault) {
@@ -116,6 +128,22 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
 
     public void setPrefetch(Integer prefetch) {
         this.prefetch = prefetch;
+    }
+
+    public Integer getBatchSize() {
+        return batchSize;
+    }
+
+    public void setBatchSize(Integer batchSize) {
+        this.batchSize = batchSize;
+    }
+
+    public Long getBatchWait() {
+        return batchWait;
+    }
+
+    public void setBatchWait(Long batchWait) {
+        this.batchWait = batchWait;
     }
 
     public Integer getMaxAttempts() {

@@ -12,29 +12,35 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.core.MessageProperties;
-import org.springframework.amqp.rabbit.listener.api.ChannelAwareMessageListener;
+import org.springframework.amqp.rabbit.listener.api.ChannelAwareBatchMessageListener;
 
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What a subscription does with each message from its queue, on the consumer's own thread:
+ * What a subscription does with the messages a consumer has received, on the consumer's own
+ * thread, a batch at a time:
  * <ol>
- * <li>reads it as a CloudEvent (structured or binary mode) and checks that the subscription takes
- * its type and that its data meets the type's schema; if not, it is dead-lettered at once;</li>
- * <li>claims the event (source + id) for the subscription and runs the route's steps, both in one
- * database transaction, so a redelivered event changes nothing twice;</li>
- * <li>acknowledges it, after one of: applied (committed); already applied; sent to a retry queue
- * (a transient failure, attempts left: it comes back after a growing delay, and no thread waits
- * for it); dead-lettered (a permanent failure, or no attempts left). Retry and dead letter are
- * confirmed by the broker before the acknowledgement.</li>
+ * <li>reads each as a CloudEvent (structured or binary mode) and checks that the subscription
+ * takes its type and that its data meets the type's schema; if not, it is dead-lettered;</li>
+ * <li>applies the batch in one database transaction: for each event, under a savepoint of its
+ * own, claims it for the subscription (source + id) and runs the route's steps, so a redelivered
+ * event changes nothing twice, and an event whose steps fail is undone alone while the others
+ * stay;</li>
+ * <li>after the commit, settles each message: applied or already applied; sent to a retry queue (a
+ * transient failure, attempts left: it comes back after a growing delay, and no thread waits for
+ * it); dead-lettered (a permanent failure, or no attempts left). Retries and dead letters are
+ * confirmed by the broker before the batch is acknowledged, all at once.</li>
  * </ol>
- * While the circuit breaker holds the subscription's downstream to be down, a message that
- * arrives anyway is parked in a retry queue without using up an attempt.
+ * A crash before the commit leaves every message of the batch unacknowledged (the broker delivers
+ * them again); after it, the claims make the redeliveries change nothing. While the circuit
+ * breaker holds the subscription's downstream to be down, the batch's remaining messages are
+ * parked in a retry queue without using up an attempt.
  */
-final class SubscriptionListener implements ChannelAwareMessageListener {
+final class SubscriptionListener implements ChannelAwareBatchMessageListener {
 
     private static final Logger log = LoggerFactory.getLogger(SubscriptionListener.class);
     /** Exchange headers the route's steps may read. */
@@ -54,54 +60,34 @@ final class SubscriptionListener implements ChannelAwareMessageListener {
     }
 
     @Override
-    public void onMessage(Message message, Channel channel) {
-        MessageProperties properties = message.getMessageProperties();
-        long tag = properties.getDeliveryTag();
-        consumer.taken(enqueuedAt(properties));
-        String correlationId = CorrelationIds.forMessage(properties.getCorrelationId(), properties.getMessageId());
-        MDC.put(CorrelationIds.KEY, correlationId);
-        try {
-            handle(message, channel, correlationId);
-        } catch (RetryNotPublished e) {
-            log.warn("subscription {}: could not send message {} to a retry queue ({}); it goes back to the queue",
-                    subscription.name(), properties.getMessageId(), e.getCause().getMessage());
-            nack(channel, tag, true);
-            return;
-        } catch (DeadLetterNotPublished e) {
-            // the queue's own dead-lettering takes it (x-death says from where): nothing is dropped
-            log.warn("subscription {}: could not publish dead letter for message {} ({}); rejected to the broker's"
-                    + " dead-lettering instead", subscription.name(), properties.getMessageId(), e.getCause().getMessage());
-            nack(channel, tag, false);
-            return;
-        } catch (RuntimeException e) {
-            // a fault of ours: back to the queue; the queue's delivery limit dead-letters it if it keeps failing
-            log.error("subscription {}: message {} could not be handled; it goes back to the queue",
-                    subscription.name(), properties.getMessageId(), e);
-            nack(channel, tag, true);
-            return;
-        } finally {
-            MDC.remove(CorrelationIds.KEY);
+    public void onMessageBatch(List<Message> messages, Channel channel) {
+        List<Delivery> batch = new ArrayList<>(messages.size());
+        for (Message message : messages) {
+            Delivery delivery = new Delivery(message);
+            inContext(delivery, () -> read(delivery));
+            batch.add(delivery);
         }
-        try {
-            channel.basicAck(tag, false);
-        } catch (IOException | RuntimeException e) {
-            // the channel is gone (connection lost): the broker redelivers what was not acknowledged
-            log.warn("subscription {}: cannot acknowledge message {} ({}); the broker will deliver it again",
-                    subscription.name(), properties.getMessageId(), e.getMessage());
+        consumer.batchTaken(batch.size());
+        applyAll(batch);
+        for (Delivery delivery : batch) {
+            inContext(delivery, () -> settle(delivery, channel));
         }
+        acknowledge(batch, channel);
     }
 
-    private void handle(Message message, Channel channel, String correlationId) throws DeadLetterNotPublished, RetryNotPublished {
-        int failedBefore = failedAttempts(message.getMessageProperties());
-        int attempt = failedBefore + 1;
-        CloudEvent event;
+    /** Reads and checks the message: afterwards it has an event to apply, or the reason it is refused. */
+    private void read(Delivery delivery) {
+        Message message = delivery.message;
+        consumer.taken(enqueuedAt(message.getMessageProperties()));
         try {
-            event = component.reader.read(message.getBody(), message.getMessageProperties().getContentType(),
+            delivery.event = component.reader.read(message.getBody(), message.getMessageProperties().getContentType(),
                     message.getMessageProperties().getHeaders());
         } catch (InvalidEventException e) {
-            deadLetter(message, channel, attempt, e, null, label(message));
+            delivery.refused(e, label(message));
             return;
         }
+        CloudEvent event = delivery.event;
+        delivery.what = "event " + CorrelationIds.escape(event.id()) + " (" + event.type() + ")";
         consumer.back(key(event));
         try {
             if (!subscription.takes(event.type())) {
@@ -111,42 +97,53 @@ final class SubscriptionListener implements ChannelAwareMessageListener {
             }
             component.reader.checkData(event);
         } catch (InvalidEventException e) {
-            deadLetter(message, channel, attempt, e, null, "event " + CorrelationIds.escape(event.id()) + " (" + event.type() + ")");
-            return;
-        }
-        if (!circuit.permits()) {
-            park(message, channel, failedBefore);
-            consumer.retrying(key(event), event.time());
-            return;
-        }
-        long started = System.nanoTime();
-        ProcessedEvents.Claim outcome;
-        try {
-            outcome = component.transaction.execute(status -> apply(event, correlationId, attempt));
-            circuit.succeeded(System.nanoTime() - started);
-        } catch (RuntimeException e) {
-            Throwable failure = e instanceof RouteFailed failed ? failed.getCause() : e;
-            circuit.failed(System.nanoTime() - started, failure);
-            if (PermanentFailureException.isPermanent(failure) || attempt >= subscription.maxAttempts()) {
-                deadLetter(message, channel, attempt, failure, consumer.getRouteId(), "event " + event.id() + " (" + event.type() + ")");
-            } else {
-                retry(message, channel, event, attempt, failure);
-                consumer.retrying(key(event), event.time());
-            }
-            return;
-        }
-        if (outcome == ProcessedEvents.Claim.CLAIMED) {
-            component.latency.record(event, subscription.name());
-            consumer.metricsOutcome("applied");
-        } else {
-            log.info("event {} from {} {}; subscription {} changed nothing", event.id(), event.source(), outcome,
-                    subscription.name());
-            consumer.metricsOutcome("skipped");
+            delivery.refused(e, delivery.what);
         }
     }
 
-    /** In the caller's transaction: the claim, then the route's steps; a failure rolls both back. */
-    private ProcessedEvents.Claim apply(CloudEvent event, String correlationId, int attempt) {
+    /**
+     * One transaction for the batch, a savepoint per event. If the commit itself fails, nothing of
+     * the batch was applied: each event counts it as a failed attempt.
+     */
+    private void applyAll(List<Delivery> batch) {
+        List<Delivery> toApply = batch.stream().filter(d -> d.outcome == Outcome.TO_APPLY).toList();
+        if (toApply.isEmpty()) {
+            return;
+        }
+        long started = System.nanoTime();
+        try {
+            component.transaction.executeWithoutResult(status -> toApply.forEach(d -> inContext(d, () -> applyOne(d))));
+        } catch (RuntimeException e) {
+            for (Delivery delivery : toApply) {
+                if (delivery.outcome == Outcome.APPLIED || delivery.outcome == Outcome.SKIPPED
+                        || delivery.outcome == Outcome.TO_APPLY) {
+                    delivery.failed(e);
+                    circuit.failed(System.nanoTime() - started, e);
+                }
+            }
+        }
+    }
+
+    private void applyOne(Delivery delivery) {
+        if (!circuit.permits()) {
+            delivery.outcome = Outcome.PARK;
+            return;
+        }
+        long started = System.nanoTime();
+        try {
+            delivery.claim = component.savepoint.execute(status -> apply(delivery));
+            delivery.outcome = delivery.claim == ProcessedEvents.Claim.CLAIMED ? Outcome.APPLIED : Outcome.SKIPPED;
+            circuit.succeeded(System.nanoTime() - started);
+        } catch (RuntimeException e) {
+            Throwable failure = e instanceof RouteFailed failed ? failed.getCause() : e;
+            delivery.failed(failure);
+            circuit.failed(System.nanoTime() - started, failure);
+        }
+    }
+
+    /** Under the event's savepoint: the claim, then the route's steps; a failure rolls back both. */
+    private ProcessedEvents.Claim apply(Delivery delivery) {
+        CloudEvent event = delivery.event;
         ProcessedEvents.Claim claim = component.processedEvents.claim(subscription.name(), event.source(), event.id());
         if (claim != ProcessedEvents.Claim.CLAIMED) {
             return claim;
@@ -155,8 +152,8 @@ final class SubscriptionListener implements ChannelAwareMessageListener {
         try {
             exchange.getMessage().setBody(event);
             exchange.getMessage().setHeader(EVENT_TYPE_HEADER, event.type());
-            exchange.getMessage().setHeader(ATTEMPT_HEADER, attempt);
-            exchange.setProperty(CorrelationIds.KEY, correlationId);
+            exchange.getMessage().setHeader(ATTEMPT_HEADER, delivery.attempt);
+            exchange.setProperty(CorrelationIds.KEY, delivery.correlationId);
             consumer.getProcessor().process(exchange);
             if (exchange.getException() != null) {
                 throw new RouteFailed(exchange.getException());
@@ -171,29 +168,65 @@ final class SubscriptionListener implements ChannelAwareMessageListener {
         return claim;
     }
 
-    private void retry(Message message, Channel channel, CloudEvent event, int attempt, Throwable failure)
-            throws RetryNotPublished {
-        Duration delay = component.properties.getRetry().delayAfter(attempt);
-        log.warn("event {} ({}) failed in subscription {}, attempt {} of {}: {}; it comes back in {} ms",
-                event.id(), event.type(), subscription.name(), attempt, subscription.maxAttempts(), describe(failure),
-                delay.toMillis());
+    /** After the commit: what becomes of the message, and whether it is acknowledged or handed back. */
+    private void settle(Delivery delivery, Channel channel) {
+        CloudEvent event = delivery.event;
         try {
-            component.failedMessages.retry(channel, message, subscription.name(), attempt, delay);
-        } catch (IOException e) {
-            throw new RetryNotPublished(e);
+            switch (delivery.outcome) {
+                case APPLIED -> {
+                    component.latency.record(event, subscription.name());
+                    consumer.metricsOutcome("applied");
+                }
+                case SKIPPED -> {
+                    log.info("event {} from {} {}; subscription {} changed nothing", event.id(), event.source(),
+                            delivery.claim, subscription.name());
+                    consumer.metricsOutcome("skipped");
+                }
+                case REFUSED -> deadLetter(delivery, channel, null);
+                case FAILED -> {
+                    if (PermanentFailureException.isPermanent(delivery.failure) || delivery.attempt >= subscription.maxAttempts()) {
+                        deadLetter(delivery, channel, consumer.getRouteId());
+                    } else {
+                        retry(delivery, channel);
+                        consumer.retrying(key(event), event.time());
+                    }
+                }
+                case PARK -> {
+                    park(delivery, channel);
+                    consumer.retrying(key(event), event.time());
+                }
+                case TO_APPLY -> throw new IllegalStateException("not applied: " + delivery.what);
+            }
+        } catch (RuntimeException e) {
+            // a fault of ours: back to the queue; the queue's delivery limit dead-letters it if it keeps failing
+            log.error("subscription {}: message {} could not be handled; it goes back to the queue",
+                    subscription.name(), delivery.message.getMessageProperties().getMessageId(), e);
+            delivery.ack = Ack.REQUEUE;
         }
-        consumer.metricsOutcome("retried");
+    }
+
+    private void retry(Delivery delivery, Channel channel) {
+        Duration delay = component.properties.getRetry().delayAfter(delivery.attempt);
+        log.warn("{} failed in subscription {}, attempt {} of {}: {}; it comes back in {} ms", delivery.what,
+                subscription.name(), delivery.attempt, subscription.maxAttempts(), describe(delivery.failure), delay.toMillis());
+        try {
+            component.failedMessages.retry(channel, delivery.message, subscription.name(), delivery.attempt, delay);
+            consumer.metricsOutcome("retried");
+        } catch (IOException e) {
+            log.warn("subscription {}: could not send {} to a retry queue ({}); it goes back to the queue",
+                    subscription.name(), delivery.what, e.getMessage());
+            delivery.ack = Ack.REQUEUE;
+        }
     }
 
     /** The downstream is held to be down: the message waits in a retry queue, its attempts untouched. */
-    private void park(Message message, Channel channel, int failedBefore) throws RetryNotPublished {
-        Duration delay = parkingDelay();
+    private void park(Delivery delivery, Channel channel) {
         try {
-            component.failedMessages.retry(channel, message, subscription.name(), failedBefore, delay);
+            component.failedMessages.retry(channel, delivery.message, subscription.name(), delivery.attempt - 1, parkingDelay());
+            consumer.metricsOutcome("parked");
         } catch (IOException e) {
-            throw new RetryNotPublished(e);
+            delivery.ack = Ack.REQUEUE;
         }
-        consumer.metricsOutcome("parked");
     }
 
     /**
@@ -207,16 +240,49 @@ final class SubscriptionListener implements ChannelAwareMessageListener {
                 .orElseGet(() -> delays.stream().min(Duration::compareTo).orElseThrow());
     }
 
-    private void deadLetter(Message message, Channel channel, int attempts, Throwable failure, String route, String what)
-            throws DeadLetterNotPublished {
-        log.warn("dead-lettered {} in subscription {} after {} attempt(s): {}", what, subscription.name(), attempts,
-                failure.getMessage());
+    private void deadLetter(Delivery delivery, Channel channel, String route) {
+        log.warn("dead-lettered {} in subscription {} after {} attempt(s): {}", delivery.what, subscription.name(),
+                delivery.attempt, delivery.failure.getMessage());
         try {
-            component.failedMessages.deadLetter(channel, message, subscription.name(), attempts, failure, route);
+            component.failedMessages.deadLetter(channel, delivery.message, subscription.name(), delivery.attempt,
+                    delivery.failure, route);
+            consumer.metricsOutcome("dead_lettered");
         } catch (IOException e) {
-            throw new DeadLetterNotPublished(e);
+            // the queue's own dead-lettering takes it (x-death says from where): nothing is dropped
+            log.warn("subscription {}: could not publish dead letter for {} ({}); rejected to the broker's"
+                    + " dead-lettering instead", subscription.name(), delivery.what, e.getMessage());
+            delivery.ack = Ack.REJECT;
         }
-        consumer.metricsOutcome("dead_lettered");
+    }
+
+    /** The whole batch with one acknowledgement when every message is settled; else one by one. */
+    private void acknowledge(List<Delivery> batch, Channel channel) {
+        try {
+            if (batch.stream().allMatch(d -> d.ack == Ack.ACK)) {
+                channel.basicAck(batch.get(batch.size() - 1).tag, true);
+                return;
+            }
+            for (Delivery delivery : batch) {
+                switch (delivery.ack) {
+                    case ACK -> channel.basicAck(delivery.tag, false);
+                    case REQUEUE -> channel.basicNack(delivery.tag, false, true);
+                    case REJECT -> channel.basicNack(delivery.tag, false, false);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the channel is gone (connection lost): the broker redelivers what was not acknowledged
+            log.warn("subscription {}: cannot acknowledge {} message(s) ({}); the broker will deliver them again",
+                    subscription.name(), batch.size(), e.getMessage());
+        }
+    }
+
+    private static void inContext(Delivery delivery, Runnable step) {
+        MDC.put(CorrelationIds.KEY, delivery.correlationId);
+        try {
+            step.run();
+        } finally {
+            MDC.remove(CorrelationIds.KEY);
+        }
     }
 
     /** The failure and, if another one caused it, that one too: what an operator needs to act. */
@@ -244,14 +310,6 @@ final class SubscriptionListener implements ChannelAwareMessageListener {
         return id == null ? "a message without message_id" : "message " + CorrelationIds.escape(id);
     }
 
-    private static void nack(Channel channel, long tag, boolean requeue) {
-        try {
-            channel.basicNack(tag, false, requeue);
-        } catch (IOException | RuntimeException e) {
-            log.warn("cannot reject message {} ({}); the broker will deliver it again", tag, e.getMessage());
-        }
-    }
-
     /** Our own count of failed attempts; whatever a hand-published message says there, never below 0. */
     static int failedAttempts(MessageProperties properties) {
         Object value = properties.getHeaders().get(FailureHeaders.ATTEMPTS);
@@ -272,21 +330,46 @@ final class SubscriptionListener implements ChannelAwareMessageListener {
         return properties.getTimestamp() != null ? properties.getTimestamp().toInstant() : Instant.now();
     }
 
-    /** A failure of the route's steps, carried out of the transaction (which it rolls back). */
+    private enum Outcome { TO_APPLY, APPLIED, SKIPPED, FAILED, REFUSED, PARK }
+
+    private enum Ack { ACK, REQUEUE, REJECT }
+
+    /** One message of a batch, and what became of it. */
+    private static final class Delivery {
+        final Message message;
+        final long tag;
+        final String correlationId;
+        final int attempt;
+        CloudEvent event;
+        String what;
+        Outcome outcome = Outcome.TO_APPLY;
+        ProcessedEvents.Claim claim;
+        Throwable failure;
+        Ack ack = Ack.ACK;
+
+        Delivery(Message message) {
+            MessageProperties properties = message.getMessageProperties();
+            this.message = message;
+            this.tag = properties.getDeliveryTag();
+            this.correlationId = CorrelationIds.forMessage(properties.getCorrelationId(), properties.getMessageId());
+            this.attempt = failedAttempts(properties) + 1;
+        }
+
+        void refused(InvalidEventException reason, String what) {
+            this.outcome = Outcome.REFUSED;
+            this.failure = reason;
+            this.what = what;
+        }
+
+        void failed(Throwable failure) {
+            this.outcome = Outcome.FAILED;
+            this.failure = failure;
+        }
+    }
+
+    /** A failure of the route's steps, carried out of the savepoint (which it rolls back). */
     private static final class RouteFailed extends RuntimeException {
         RouteFailed(Throwable cause) {
-            super(cause);
-        }
-    }
-
-    private static final class RetryNotPublished extends Exception {
-        RetryNotPublished(IOException cause) {
-            super(cause);
-        }
-    }
-
-    private static final class DeadLetterNotPublished extends Exception {
-        DeadLetterNotPublished(IOException cause) {
             super(cause);
         }
     }

@@ -1,6 +1,7 @@
 package io.shopevents.subscription;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -17,7 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * shop_subscription_consumers, shop_subscription_messages (waiting in its queue),
  * shop_subscription_retrying (waiting in a retry queue),
  * shop_subscription_oldest_message_age_seconds, shop_subscription_circuit_open (1 while it is
- * not taking messages), and shop_subscription_events_total{outcome=applied|skipped|retried|parked|dead_lettered}.
+ * not taking messages), shop_subscription_events_total{outcome=applied|skipped|retried|parked|dead_lettered}
+ * and shop_subscription_batch_size (messages applied in one transaction).
  */
 final class SubscriptionMetrics {
 
@@ -25,6 +27,7 @@ final class SubscriptionMetrics {
     private final MeterRegistry registry;
     private final List<Meter> meters = new ArrayList<>();
     private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
+    private volatile DistributionSummary batches;
 
     SubscriptionMetrics(SubscriptionConsumer consumer, MeterRegistry registry) {
         this.consumer = consumer;
@@ -49,6 +52,17 @@ final class SubscriptionMetrics {
         meters.add(Gauge.builder("shop.subscription.circuit.open", consumer, c -> "OPEN".equals(c.circuitState()) ? 1 : 0)
                 .description("1 while the subscription's circuit breaker keeps it from taking messages")
                 .tag("subscription", name).register(registry));
+        batches = DistributionSummary.builder("shop.subscription.batch.size")
+                .description("Messages a consumer applied in one database transaction and acknowledged together")
+                .tag("subscription", name).register(registry);
+        meters.add(batches);
+    }
+
+    void batch(int size) {
+        DistributionSummary summary = batches;
+        if (summary != null) {
+            summary.record(size);
+        }
     }
 
     void unregister() {

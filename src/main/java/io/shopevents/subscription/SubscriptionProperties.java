@@ -7,15 +7,19 @@ import java.util.List;
 
 /**
  * Defaults for every subscription (shop.subscriptions.* in application.yaml); a subscription's
- * route file may override consumers, prefetch and maxAttempts for itself.
+ * route file may override consumers, prefetch, batchSize, batchWait and maxAttempts for itself.
  */
 @ConfigurationProperties("shop.subscriptions")
 public class SubscriptionProperties {
 
     /** Threads consuming each subscription's queue. */
     private int consumers = 2;
-    /** Unacknowledged messages per consumer: few, so a stuck consumer holds few. */
-    private int prefetch = 10;
+    /** Unacknowledged messages per consumer: two batches, so the next one is there when one is committed. */
+    private int prefetch = 200;
+    /** Events applied in one database transaction and acknowledged together (at most the prefetch). */
+    private int batchSize = 100;
+    /** How long a consumer waits for more events to fill a batch before it applies what it has. */
+    private Duration batchWait = Duration.ofMillis(5);
     /** Deliveries after which the broker dead-letters a message by itself (a consumer that crashes on it). */
     private int deliveryLimit = 20;
     private final Retry retry = new Retry();
@@ -90,6 +94,22 @@ public class SubscriptionProperties {
 
     public void setPrefetch(int prefetch) {
         this.prefetch = prefetch;
+    }
+
+    public int getBatchSize() {
+        return batchSize;
+    }
+
+    public void setBatchSize(int batchSize) {
+        this.batchSize = batchSize;
+    }
+
+    public Duration getBatchWait() {
+        return batchWait;
+    }
+
+    public void setBatchWait(Duration batchWait) {
+        this.batchWait = batchWait;
     }
 
     public int getDeliveryLimit() {
