@@ -34,6 +34,16 @@ class BrokerDownIT extends IntegrationTest {
     }
 
     @Test
+    void aBatchNoneOfWhoseEventsTheBrokerConfirmedIs503() {
+        HttpResponse<String> response = post("/api/events", "application/cloudevents-batch+json",
+                "[{\"specversion\":\"1.0\",\"type\":\"order_placed\",\"data\":{\"orderId\":\"b1\",\"userId\":\"u\",\"orderTotal\":1}}]");
+
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(response.headers().firstValue("Retry-After")).isPresent();
+        assertThat(json(response.body()).get("detail").asText()).contains("broker");
+    }
+
+    @Test
     void healthIsDownWhileTheBrokerIsUnreachable() {
         HttpResponse<String> response = get("/actuator/health");
 

@@ -21,7 +21,7 @@ public class ProblemResponses {
         }
         if (cause instanceof InvalidEventException || cause instanceof NotFoundException
                 || cause instanceof BadRequestException || cause instanceof ConflictException
-                || cause instanceof UnprocessableException) {
+                || cause instanceof UnprocessableException || cause instanceof PayloadTooLargeException) {
             return Problem.of(status, title, cause.getMessage());
         }
         if (status == HttpStatus.SERVICE_UNAVAILABLE.value()) {

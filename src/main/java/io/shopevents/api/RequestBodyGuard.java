@@ -33,7 +33,7 @@ import java.nio.charset.StandardCharsets;
  * <ul>
  * <li>415 for a body that is not JSON (by Content-Type), or is declared in a charset other than
  * UTF-8, or compressed (Content-Encoding): JSON travels as UTF-8, uncompressed;</li>
- * <li>413 for a body over 64 KiB (a body without Content-Length is read at most one byte past the
+ * <li>413 for a body over 64 KiB, 1 MiB for a batch of events (a body without Content-Length is read at most one byte past the
  * limit, so an oversized upload is never held whole in memory);</li>
  * <li>400 for bytes that are not valid UTF-8; a leading byte-order mark is dropped.</li>
  * </ul>
@@ -44,6 +44,8 @@ import java.nio.charset.StandardCharsets;
 public class RequestBodyGuard extends OncePerRequestFilter {
 
     static final DataSize MAX_BODY = DataSize.ofKilobytes(64);
+    /** POST /api/events: a batch of up to 1,000 events. */
+    static final DataSize MAX_BATCH_BODY = DataSize.ofMegabytes(1);
 
     private final ObjectMapper mapper;
 
@@ -85,14 +87,15 @@ public class RequestBodyGuard extends OncePerRequestFilter {
                     + " charset=utf-8), not " + charset);
             return;
         }
-        long limit = MAX_BODY.toBytes();
+        DataSize max = limitOf(request);
+        long limit = max.toBytes();
         if (declared > limit) {
-            reject(response, HttpStatus.PAYLOAD_TOO_LARGE, tooLarge());
+            reject(response, HttpStatus.PAYLOAD_TOO_LARGE, tooLarge(max));
             return;
         }
         byte[] body = request.getInputStream().readNBytes((int) limit + 1);
         if (body.length > limit) {
-            reject(response, HttpStatus.PAYLOAD_TOO_LARGE, tooLarge());
+            reject(response, HttpStatus.PAYLOAD_TOO_LARGE, tooLarge(max));
             return;
         }
         String text = utf8(body);
@@ -153,8 +156,12 @@ public class RequestBodyGuard extends OncePerRequestFilter {
         return name.equalsIgnoreCase("utf-8") || name.equalsIgnoreCase("utf8");
     }
 
-    private static String tooLarge() {
-        return "the body is larger than " + MAX_BODY.toKilobytes() + " KiB";
+    private static DataSize limitOf(HttpServletRequest request) {
+        return "/api/events".equals(request.getRequestURI()) ? MAX_BATCH_BODY : MAX_BODY;
+    }
+
+    private static String tooLarge(DataSize max) {
+        return "the body is larger than " + (max.toMegabytes() >= 1 ? max.toMegabytes() + " MiB" : max.toKilobytes() + " KiB");
     }
 
     private void reject(HttpServletResponse response, HttpStatus status, String detail) throws IOException {

@@ -102,7 +102,11 @@ public class CloudEventReader {
     }
 
     private CloudEvent readStructured(byte[] body) {
-        JsonNode json = parse(body, "the message body");
+        return read(parse(body, "the message body"));
+    }
+
+    /** A CloudEvent in structured JSON mode, already parsed (an item of a batch); its envelope checked. */
+    public CloudEvent read(JsonNode json) {
         if (!json.isObject()) {
             throw new InvalidEventException("the message body is not a CloudEvents JSON object (structured mode), and the"
                     + " message has no cloudEvents:specversion application property (binary mode)");

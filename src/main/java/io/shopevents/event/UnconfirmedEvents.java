@@ -32,17 +32,27 @@ public class UnconfirmedEvents {
     public void withdraw(@ExchangeProperty(CloudEvents.SOURCE_PROPERTY) String source,
                          @ExchangeProperty(CloudEvents.ID_PROPERTY) String eventId,
                          @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception failure) throws Exception {
+        if (!isAppliedAfterAll(source, eventId, failure.getMessage())) {
+            throw failure;
+        }
+    }
+
+    /**
+     * Withdraws the event for every subscription; true if one had applied it already (it is
+     * accepted after all), false if it is withdrawn, or could not be (its caller hears 503).
+     */
+    public boolean isAppliedAfterAll(String source, String eventId, String failure) {
         boolean withdrawn;
         try {
             withdrawn = processedEvents.withdraw(source, eventId, subscriptions.names());
         } catch (DataAccessException e) {
             log.warn("event {} was not confirmed and cannot be withdrawn ({}); a copy that reached a queue"
                     + " may still be applied", eventId, e.getMessage());
-            throw failure;
+            return false;
         }
-        if (withdrawn) {
-            throw failure;
+        if (!withdrawn) {
+            log.info("event {} was not confirmed ({}) but has been applied already: accepted", eventId, failure);
         }
-        log.info("event {} was not confirmed ({}) but has been applied already: accepted", eventId, failure.getMessage());
+        return !withdrawn;
     }
 }

@@ -30,6 +30,7 @@ import java.io.IOException;
  *   POST /api/orders           orders:write      GET /api/payments/**   payments:read
  *   POST /api/payments         payments:write    /api/dead-letters/**   dead-letters:admin
  *   POST /api/events/{type}    events:write      /actuator/** (others)  metrics:read
+ *   POST /api/events (a batch) each event the scope of its type
  *   GET /api/subscriptions/**  subscriptions:read   POST /api/subscriptions/{name}/replay  subscriptions:admin
  * </pre>
  * So a shop front end that may register users cannot mark payments processed. No key: 401;
@@ -59,14 +60,16 @@ public class SecurityConfiguration {
                 .addFilterBefore(new ApiKeyAuthenticationFilter(apiKeys, unauthorized), AnonymousAuthenticationFilter.class)
                 .exceptionHandling(e -> e.authenticationEntryPoint(unauthorized).accessDeniedHandler(forbidden))
                 .authorizeHttpRequests(authorize -> authorize
-                        // the REST routes answer asynchronously; the first dispatch was authorized
-                        .dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR).permitAll()
+                        // an error page for a call that was authorized, or refused, already
+                        .dispatcherTypeMatchers(DispatcherType.ERROR).permitAll()
                         .requestMatchers(HttpMethod.GET, "/api/openapi.json").permitAll()
                         .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info").permitAll()
                         .requestMatchers(HttpMethod.POST, "/api/users").hasAuthority("SCOPE_users:write")
                         .requestMatchers(HttpMethod.POST, "/api/orders").hasAuthority("SCOPE_orders:write")
                         .requestMatchers(HttpMethod.POST, "/api/payments").hasAuthority("SCOPE_payments:write")
                         .requestMatchers(HttpMethod.POST, "/api/events/*").hasAuthority("SCOPE_events:write")
+                        // a batch: each event needs the scope of its type (EventBatches)
+                        .requestMatchers(HttpMethod.POST, "/api/events").authenticated()
                         .requestMatchers(HttpMethod.GET, "/api/orders/**").hasAuthority("SCOPE_orders:read")
                         .requestMatchers(HttpMethod.GET, "/api/payments/**").hasAuthority("SCOPE_payments:read")
                         .requestMatchers("/api/dead-letters", "/api/dead-letters/**").hasAuthority("SCOPE_dead-letters:admin")

@@ -1,0 +1,307 @@
+package io.shopevents.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.shopevents.event.CloudEvent;
+import io.shopevents.event.CloudEventReader;
+import io.shopevents.event.CloudEvents;
+import io.shopevents.event.CustomEventTypes;
+import io.shopevents.event.EventSources;
+import io.shopevents.event.EventType;
+import io.shopevents.event.FieldError;
+import io.shopevents.event.InvalidEventException;
+import io.shopevents.event.JsonDocuments;
+import io.shopevents.event.UnconfirmedEvents;
+import io.shopevents.rabbit.RabbitTopology;
+import io.swagger.v3.oas.annotations.media.Schema;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.amqp.AmqpException;
+import org.springframework.amqp.core.Message;
+import org.springframework.amqp.core.MessageDeliveryMode;
+import org.springframework.amqp.core.MessageProperties;
+import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.http.HttpStatus;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.GrantedAuthority;
+import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.stereotype.Component;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * POST /api/events: a batch of CloudEvents (the CloudEvents JSON batch format, a JSON array,
+ * Content-Type application/cloudevents-batch+json), up to {@value #MAX_EVENTS} events in at most
+ * 1 MiB. Each item is checked as a single call would be (envelope, data against its type's schema,
+ * the caller's scope for its type); the valid ones are published in request order and confirmed by
+ * the broker together; the answer gives each item's outcome in request order.
+ */
+@Component("eventBatches")
+public class EventBatches {
+
+    private static final Logger log = LoggerFactory.getLogger(EventBatches.class);
+    public static final int MAX_EVENTS = 1000;
+    public static final String MEDIA_TYPE = "application/cloudevents-batch+json";
+
+    private final ObjectMapper mapper;
+    private final CloudEventReader reader;
+    private final CustomEventTypes customTypes;
+    private final EventSources sources;
+    private final UnconfirmedEvents unconfirmed;
+    private final RabbitTemplate rabbit;
+    private final long confirmTimeout;
+
+    public EventBatches(ObjectMapper mapper, CloudEventReader reader, CustomEventTypes customTypes, EventSources sources,
+                        UnconfirmedEvents unconfirmed, RabbitTemplate rabbit,
+                        @Value("${shop.publish.confirm-timeout}") long confirmTimeout) {
+        this.mapper = mapper;
+        this.reader = reader;
+        this.customTypes = customTypes;
+        this.sources = sources;
+        this.unconfirmed = unconfirmed;
+        this.rabbit = rabbit;
+        this.confirmTimeout = confirmTimeout;
+    }
+
+    /** What became of one item. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @Schema(description = "What became of one event of the batch: accepted (202, with its eventId) or refused (the problem).")
+    public record Outcome(
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, example = "0", description = "The event's place in the request, from 0.")
+            int index,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, example = "202",
+                    description = "202: confirmed by the broker, it will be applied; 400: invalid; 403: the key lacks the scope"
+                            + " of its type; 503: not confirmed, not accepted (send it again).")
+            int status,
+            @Schema(example = "443082ab-0069-4609-866c-c1e037e5c33c", description = "The event's id (accepted events).")
+            String eventId,
+            @Schema(example = "order_placed", description = "The event's type, if it had one.")
+            String type,
+            @Schema(description = "Why it was refused (refused events).")
+            Problem problem) {
+    }
+
+    /** The answer: a count of each and every item's outcome, in request order. */
+    @Schema(description = "The outcome of every event of the batch, in request order.")
+    public record BatchOutcome(
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, example = "99") int accepted,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, example = "1") int refused,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED) List<Outcome> events) {
+    }
+
+    /** One event of a batch, as the OpenAPI document describes it. */
+    @Schema(description = "A CloudEvent in JSON (structured mode). id and source are kept if given (the event is"
+            + " identified by both), else set as for a single call; time and subject likewise.")
+    public record BatchEvent(
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, allowableValues = "1.0") String specversion,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED, example = "order_placed",
+                    description = "user_registered, order_placed, payment_processed or a custom type") String type,
+            @Schema(maxLength = 128, example = "b3f1c0de-0001") String id,
+            @Schema(maxLength = 256, example = "https://shop.example.com/checkout") String source,
+            @Schema(maxLength = 256) String subject,
+            @Schema(format = "date-time") String time,
+            @Schema(example = "application/json") String datacontenttype,
+            @Schema(requiredMode = Schema.RequiredMode.REQUIRED,
+                    description = "The event's data, as the single call for its type takes it") JsonNode data) {
+    }
+
+    /** Reads, checks and publishes the batch (the request body); the outcome of each event. */
+    public BatchOutcome publish(byte[] body, @ExchangeProperty(CorrelationIds.KEY) String correlationId) {
+        JsonNode batch = JsonDocuments.read(mapper, body, "the request body");
+        if (!batch.isArray()) {
+            throw new BadRequestException("a batch is a JSON array of CloudEvents (Content-Type " + MEDIA_TYPE + ")");
+        }
+        if (batch.size() > MAX_EVENTS) {
+            throw new PayloadTooLargeException("a batch holds at most " + MAX_EVENTS + " events; this one has " + batch.size());
+        }
+        Set<String> scopes = callerScopes();
+        Outcome[] outcomes = new Outcome[batch.size()];
+        List<Pending> pending = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < batch.size(); i++) {
+            try {
+                CloudEvent event = check(batch.get(i), scopes);
+                Integer earlier = seen.putIfAbsent(event.source() + " " + event.id(), i);
+                if (earlier != null) {
+                    throw new InvalidEventException("the same event (source and id) as item " + earlier + " of this batch");
+                }
+                pending.add(new Pending(i, event, bytes(event)));
+            } catch (InvalidEventException e) {
+                outcomes[i] = refused(i, typeOf(batch.get(i)), HttpStatus.BAD_REQUEST, e.getMessage(), e.errors());
+            } catch (ScopeMissing e) {
+                outcomes[i] = refused(i, e.type, HttpStatus.FORBIDDEN, e.getMessage(), List.of());
+            }
+        }
+        for (Pending event : publishConfirmed(pending, correlationId)) {
+            outcomes[event.index] = event.outcome;
+        }
+        List<Outcome> all = List.of(outcomes);
+        int accepted = (int) all.stream().filter(o -> o.status == HttpStatus.ACCEPTED.value()).count();
+        if (accepted == 0 && !pending.isEmpty()) {
+            // the broker took none of them: the whole call is a 503, as a single call's would be
+            throw new AmqpException("the broker confirmed none of the batch's " + pending.size() + " valid events");
+        }
+        return new BatchOutcome(accepted, all.size() - accepted, all);
+    }
+
+    /** The item as the event to publish: envelope and data checked, id and source kept or set, data bound. */
+    private CloudEvent check(JsonNode item, Set<String> scopes) {
+        if (!item.isObject()) {
+            throw new InvalidEventException("each item of a batch is a CloudEvent, a JSON object");
+        }
+        ObjectNode envelope = ((ObjectNode) item).deepCopy();
+        String type = typeOf(item);
+        EventType builtIn = type == null ? null : EventType.byName(type).orElse(null);
+        boolean custom = type != null && builtIn == null && customTypes.contains(type);
+        if (type != null && builtIn == null && !custom) {
+            throw new InvalidEventException("unknown event type '" + type + "'",
+                    List.of(new FieldError("type", "must be user_registered, order_placed, payment_processed or one of "
+                            + customTypes.names().stream().sorted().toList())));
+        }
+        // as for a single call: a key without the type's scope hears 403 whatever the event holds
+        String scope = builtIn != null ? builtIn.writeScope() : EventType.CUSTOM_WRITE_SCOPE;
+        if (type != null && !scopes.contains(scope)) {
+            throw new ScopeMissing(type, "this API key does not have the scope " + scope + " for " + type + " events");
+        }
+        if (!envelope.hasNonNull("id")) {
+            envelope.put("id", UUID.randomUUID().toString());
+        }
+        if (!envelope.hasNonNull("source") && type != null) {
+            envelope.put("source", sources.of(builtIn != null ? builtIn.path() : CustomEventTypes.path(type)));
+        }
+        CloudEvent event = reader.read(envelope);
+        reader.checkData(event);
+        JsonNode data = event.data();
+        String subject = event.subject();
+        if (builtIn != null) {
+            // bound to its record and back, as a single call's data is: 1e2 is refused there, "100" kept as text
+            data = mapper.valueToTree(bind(data, builtIn.dataType()));
+            subject = subject != null ? subject : data.path(builtIn.subjectField()).asText(null);
+        }
+        Instant time = event.time() != null ? event.time() : Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        return new CloudEvent(CloudEvent.SPEC_VERSION, event.id(), type, event.source(), subject, time, CloudEvent.JSON, data);
+    }
+
+    /**
+     * Publishes the events on one channel, in order, then waits once for the broker's confirms. If
+     * they do not all come, each event is withdrawn (a copy that reached a queue changes nothing)
+     * and refused with 503, unless a subscription applied it meanwhile.
+     */
+    private List<Pending> publishConfirmed(List<Pending> events, String correlationId) {
+        if (events.isEmpty()) {
+            return events;
+        }
+        String failure;
+        try {
+            rabbit.invoke(operations -> {
+                for (Pending event : events) {
+                    operations.send(RabbitTopology.EXCHANGE, event.event.type(), message(event, correlationId));
+                }
+                operations.waitForConfirmsOrDie(confirmTimeout);
+                return null;
+            });
+            events.forEach(event -> event.outcome = accepted(event));
+            return events;
+        } catch (RuntimeException e) {
+            // not all confirmed (nack, timeout, connection lost): which ones were is not known
+            failure = e.getMessage();
+        }
+        log.warn("a batch of {} events was not confirmed by the broker ({}); withdrawing them", events.size(), failure);
+        for (Pending event : events) {
+            event.outcome = unconfirmed.isAppliedAfterAll(event.event.source(), event.event.id(), failure)
+                    ? accepted(event)
+                    : refused(event.index, event.event.type(), HttpStatus.SERVICE_UNAVAILABLE,
+                    "the message broker did not confirm the event, so it was not accepted; send it again", List.of());
+        }
+        return events;
+    }
+
+    private Message message(Pending event, String correlationId) {
+        MessageProperties properties = new MessageProperties();
+        properties.setContentType(CloudEvent.STRUCTURED_JSON);
+        properties.setDeliveryMode(MessageDeliveryMode.PERSISTENT);
+        properties.setMessageId(event.event.id());
+        properties.setType(event.event.type());
+        properties.setCorrelationId(correlationId);
+        properties.setTimestamp(new Date());
+        return new Message(event.body, properties);
+    }
+
+    private byte[] bytes(CloudEvent event) {
+        try {
+            return mapper.writeValueAsBytes(event);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write event " + event.id(), e);
+        }
+    }
+
+    private Object bind(JsonNode data, Class<?> type) {
+        try {
+            return mapper.treeToValue(data, type);
+        } catch (JsonProcessingException e) {
+            throw new InvalidEventException("cannot read the data: " + e.getOriginalMessage());
+        }
+    }
+
+    private static Outcome accepted(Pending event) {
+        return new Outcome(event.index, HttpStatus.ACCEPTED.value(), event.event.id(), event.event.type(), null);
+    }
+
+    private static Outcome refused(int index, String type, HttpStatus status, String detail, List<FieldError> errors) {
+        Problem problem = new Problem("about:blank", status.getReasonPhrase(), status.value(), detail,
+                errors == null ? List.of() : errors);
+        return new Outcome(index, status.value(), null, type, problem);
+    }
+
+    private static String typeOf(JsonNode item) {
+        return item.path("type").isTextual() ? item.get("type").asText() : null;
+    }
+
+    private static Set<String> callerScopes() {
+        Authentication caller = SecurityContextHolder.getContext().getAuthentication();
+        if (caller == null) {
+            return Set.of();
+        }
+        return caller.getAuthorities().stream().map(GrantedAuthority::getAuthority)
+                .filter(a -> a.startsWith("SCOPE_")).map(a -> a.substring("SCOPE_".length()))
+                .collect(Collectors.toUnmodifiableSet());
+    }
+
+    /** A valid event on its way to the broker. */
+    private static final class Pending {
+        final int index;
+        final CloudEvent event;
+        final byte[] body;
+        Outcome outcome;
+
+        Pending(int index, CloudEvent event, byte[] body) {
+            this.index = index;
+            this.event = event;
+            this.body = body;
+        }
+    }
+
+    private static final class ScopeMissing extends RuntimeException {
+        final String type;
+
+        ScopeMissing(String type, String message) {
+            super(message, null, false, false);
+            this.type = type;
+        }
+    }
+}
