@@ -320,6 +320,23 @@ public class DeadLetterQueue {
             // give back, in the order they came, every letter not replayed
             if (!unacknowledged.isEmpty() && channel.isOpen()) {
                 channel.basicNack(unacknowledged.stream().mapToLong(Long::longValue).max().orElseThrow(), true, true);
+                awaitGivenBack(channel, unacknowledged.size());
+            }
+        }
+    }
+
+    /**
+     * A nack is asynchronous: the queue counts the letters again a moment later. The next listing
+     * (on any channel) starts from the queue's count, so this one ends only once they are counted.
+     */
+    private static void awaitGivenBack(Channel channel, int givenBack) throws IOException {
+        Instant deadline = Instant.now().plusSeconds(2);
+        while (channel.messageCount(RabbitTopology.DEAD_LETTER_QUEUE) < givenBack && Instant.now().isBefore(deadline)) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }
