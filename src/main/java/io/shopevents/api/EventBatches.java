@@ -74,7 +74,9 @@ public class EventBatches {
         this.customTypes = customTypes;
         this.sources = sources;
         this.unconfirmed = unconfirmed;
-        this.rabbit = rabbit;
+        // the publishers' connection, as the single calls' route uses (publish.camel.yaml)
+        this.rabbit = new RabbitTemplate(rabbit.getConnectionFactory());
+        this.rabbit.setUsePublisherConnection(true);
         this.confirmTimeout = confirmTimeout;
     }
 

@@ -104,9 +104,11 @@ public class RequestBodyGuard extends OncePerRequestFilter {
             return;
         }
         if (text.startsWith("\uFEFF")) {
-            text = text.substring(1); // a byte-order mark says nothing UTF-8 needs
+            // a byte-order mark says nothing UTF-8 needs (3 bytes, EF BB BF)
+            text = text.substring(1);
+            body = java.util.Arrays.copyOfRange(body, 3, body.length);
         }
-        chain.doFilter(new Utf8BodyRequest(request, text), response);
+        chain.doFilter(new Utf8BodyRequest(request, text, body), response);
     }
 
     /**
@@ -175,10 +177,10 @@ public class RequestBodyGuard extends OncePerRequestFilter {
         private final String text;
         private final byte[] bytes;
 
-        Utf8BodyRequest(HttpServletRequest request, String text) {
+        Utf8BodyRequest(HttpServletRequest request, String text, byte[] bytes) {
             super(request);
             this.text = text;
-            this.bytes = text.getBytes(StandardCharsets.UTF_8);
+            this.bytes = bytes;
         }
 
         @Override
@@ -198,7 +200,8 @@ public class RequestBodyGuard extends OncePerRequestFilter {
 
         @Override
         public BufferedReader getReader() {
-            return new BufferedReader(new StringReader(text));
+            // a buffer the size of the text, not BufferedReader's 8,192 characters per call
+            return new BufferedReader(new StringReader(text), Math.max(1, Math.min(text.length(), 8192)));
         }
 
         @Override
