@@ -27,8 +27,10 @@ class RouteFilesTest {
     private static final RouteFileCheck check = new RouteFileCheck();
 
     static Stream<Path> routeFiles() throws IOException {
-        try (Stream<Path> files = Files.list(Path.of("routes"))) {
-            return files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml")).sorted().toList().stream();
+        // the shipped routes, and the examples the README tells integrators to copy into routes/
+        try (Stream<Path> routes = Files.list(Path.of("routes")); Stream<Path> examples = Files.list(Path.of("examples"))) {
+            return Stream.concat(routes, examples)
+                    .filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml")).sorted().toList().stream();
         }
     }
 

@@ -206,7 +206,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
     }
 
     private void retry(Delivery delivery, Channel channel) {
-        Duration delay = component.properties.getRetry().delayAfter(delivery.attempt);
+        Duration delay = component.properties.getRetry().delayAfter(delivery.attempt, RetryLaterException.askedFor(delivery.failure));
         log.warn("{} failed in subscription {}, attempt {} of {}: {}; it comes back in {} ms", delivery.what,
                 subscription.name(), delivery.attempt, subscription.maxAttempts(), describe(delivery.failure), delay.toMillis());
         try {

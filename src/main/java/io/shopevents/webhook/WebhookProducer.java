@@ -1,0 +1,123 @@
+package io.shopevents.webhook;
+
+import io.shopevents.event.CloudEvent;
+import io.shopevents.subscription.PermanentFailureException;
+import io.shopevents.subscription.RetryLaterException;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.DefaultProducer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.HexFormat;
+
+/**
+ * POSTs the subscription's event as a structured CloudEvent, signed (Standard Webhooks), and reads
+ * the answer: 2xx delivered; 408, 429, 5xx, a timeout or no connection are transient (the message
+ * comes back after the subscription's back-off, or later if the receiver's {@code Retry-After}
+ * asks for it); any other status, a redirect included (never followed), is permanent: the event is
+ * dead-lettered at once with the status and the start of the receiver's answer.
+ */
+class WebhookProducer extends DefaultProducer {
+
+    private static final int EXCERPT_BYTES = 300;
+    private static final Duration LONGEST_RETRY_AFTER = Duration.ofDays(1);
+
+    private final WebhookEndpoint endpoint;
+
+    WebhookProducer(WebhookEndpoint endpoint) {
+        super(endpoint);
+        this.endpoint = endpoint;
+    }
+
+    @Override
+    public void process(Exchange exchange) throws Exception {
+        CloudEvent event = exchange.getMessage().getMandatoryBody(CloudEvent.class);
+        byte[] body = endpoint.getComponent().mapper.writeValueAsBytes(event);
+        String id = webhookId(event);
+        long timestamp = Instant.now().getEpochSecond();
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.target())
+                .timeout(endpoint.timeout())
+                .header("Content-Type", CloudEvent.STRUCTURED_JSON)
+                .header("webhook-id", id)
+                .header("webhook-timestamp", Long.toString(timestamp))
+                .header("webhook-signature", endpoint.signature().sign(id, timestamp, body))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        endpoint.extraHeaders().forEach(request::header);
+        String to = "webhook " + endpoint.name() + " (" + endpoint.target() + ")";
+        HttpResponse<InputStream> response;
+        try {
+            response = endpoint.client().send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (HttpTimeoutException e) {
+            throw new RetryLaterException(to + " did not answer within " + endpoint.timeout().toMillis() + " ms", null);
+        } catch (IOException e) {
+            throw new RetryLaterException(to + " could not be reached: " + e, null);
+        }
+        int status = response.statusCode();
+        String excerpt = excerpt(response.body());
+        if (status >= 200 && status < 300) {
+            return;
+        }
+        String answered = to + " answered " + status + (excerpt.isEmpty() ? "" : ": " + excerpt);
+        if (status == 408 || status == 429 || status >= 500) {
+            throw new RetryLaterException(answered, retryAfter(response));
+        }
+        throw new PermanentFailureException(answered + (status >= 300 && status < 400 ? " (redirects are not followed)" : ""));
+    }
+
+    /**
+     * One id per event, the same on every attempt, for the receiver to recognise a delivery it has
+     * had (an event is identified by its source and id together).
+     */
+    static String webhookId(CloudEvent event) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] hash = digest.digest((event.source() + "\n" + event.id()).getBytes(StandardCharsets.UTF_8));
+            return "evt_" + HexFormat.of().formatHex(hash, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    /** The start of the answer, on one line, without control characters (it goes into logs and dead letters). */
+    private static String excerpt(InputStream body) {
+        try (body) {
+            String text = new String(body.readNBytes(EXCERPT_BYTES), StandardCharsets.UTF_8);
+            return text.replaceAll("[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]+", " ").strip();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Retry-After as seconds or an HTTP date; null if absent or not understood. */
+    static Duration retryAfter(HttpResponse<?> response) {
+        String value = response.headers().firstValue("Retry-After").map(String::strip).orElse(null);
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        Duration asked;
+        if (value.chars().allMatch(Character::isDigit)) {
+            asked = value.length() > 6 ? LONGEST_RETRY_AFTER : Duration.ofSeconds(Long.parseLong(value));
+        } else {
+            try {
+                asked = Duration.between(Instant.now(), ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+            } catch (DateTimeParseException e) {
+                return null;
+            }
+        }
+        if (asked.isNegative()) {
+            return Duration.ZERO;
+        }
+        return asked.compareTo(LONGEST_RETRY_AFTER) > 0 ? LONGEST_RETRY_AFTER : asked;
+    }
+}

@@ -1,0 +1,35 @@
+package io.shopevents.subscription;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RetryDelaysTest {
+
+    private final SubscriptionProperties.Retry retry = new SubscriptionProperties.Retry();
+
+    {
+        retry.setDelays(List.of(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofMinutes(2)));
+    }
+
+    @Test
+    void withoutRetryAfterTheBackOffOfTheAttempt() {
+        assertThat(retry.delayAfter(2, null)).isEqualTo(Duration.ofSeconds(5));
+        assertThat(retry.delayAfter(9, null)).isEqualTo(Duration.ofMinutes(2));
+    }
+
+    @Test
+    void retryAfterIsRoundedUpToARetryQueuesDelay() {
+        assertThat(retry.delayAfter(1, Duration.ofSeconds(7))).isEqualTo(Duration.ofSeconds(30));
+        assertThat(retry.delayAfter(1, Duration.ofSeconds(5))).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void neverSoonerThanTheBackOffNorLaterThanTheLongestQueue() {
+        assertThat(retry.delayAfter(3, Duration.ofSeconds(2))).isEqualTo(Duration.ofSeconds(30));
+        assertThat(retry.delayAfter(1, Duration.ofHours(3))).isEqualTo(Duration.ofMinutes(2));
+    }
+}
