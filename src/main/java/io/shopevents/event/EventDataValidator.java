@@ -66,6 +66,12 @@ public class EventDataValidator {
         return java.util.Collections.unmodifiableSet(schemas.keySet());
     }
 
+    /** The JSON Schema of a known type's data, as its file has it; null for an unknown type. */
+    public JsonNode schemaOf(String type) {
+        JsonSchema schema = schemas.get(type);
+        return schema == null ? null : schema.getSchemaNode();
+    }
+
     /** Whether the type is one this service knows (built-in or custom). */
     public boolean knows(String type) {
         return schemas.containsKey(type);

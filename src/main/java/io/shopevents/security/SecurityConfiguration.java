@@ -62,7 +62,7 @@ public class SecurityConfiguration {
                 .authorizeHttpRequests(authorize -> authorize
                         // an error page for a call that was authorized, or refused, already
                         .dispatcherTypeMatchers(DispatcherType.ERROR).permitAll()
-                        .requestMatchers(HttpMethod.GET, "/api/openapi.json").permitAll()
+                        .requestMatchers(HttpMethod.GET, "/api/openapi.json", "/api/asyncapi.json").permitAll()
                         .requestMatchers("/actuator/health", "/actuator/health/**", "/actuator/info").permitAll()
                         .requestMatchers(HttpMethod.POST, "/api/users").hasAuthority("SCOPE_users:write")
                         .requestMatchers(HttpMethod.POST, "/api/orders").hasAuthority("SCOPE_orders:write")
