@@ -1,12 +1,14 @@
 -- wrk script: POST events with a unique id per request.
 -- Environment: API_KEY (required); EVENTS = orders (default) | users | mix (per 10 requests:
--- 2 users, 5 orders, 3 payments); RATE and CONNECTIONS to pace (RATE requests/s in all).
+-- 2 users, 5 orders, 3 payments) | batch (POST /api/events, BATCH order_placed events a call);
+-- RATE and CONNECTIONS to pace (RATE requests/s in all).
 local counter = 0
 local prefix = ""
 local key = os.getenv("API_KEY")
 local events = os.getenv("EVENTS") or "orders"
 local rate = tonumber(os.getenv("RATE") or "0")
 local connections = tonumber(os.getenv("CONNECTIONS") or "1")
+local batch = tonumber(os.getenv("BATCH") or "100")
 
 function setup(thread)
   thread:set("id", tostring(math.random(1, 1e9)))
@@ -15,7 +17,7 @@ end
 function init(args)
   prefix = events .. "-" .. tostring(id) .. "-" .. tostring(os.time()) .. "-"
   wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Content-Type"] = events == "batch" and "application/cloudevents-batch+json" or "application/json"
   wrk.headers["X-API-Key"] = key
 end
 
@@ -35,8 +37,19 @@ local function payment(n)
     '{"paymentId":"' .. prefix .. n .. '","orderId":"' .. prefix .. (n - 3) .. '","paymentAmount":' .. (n % 500 + 1) .. '.90}')
 end
 
+-- a CloudEvents batch of order_placed events; id and source are the service's to set
+local function events_batch(n)
+  local items = {}
+  for i = 1, batch do
+    items[i] = '{"specversion":"1.0","type":"order_placed","data":{"orderId":"' .. prefix .. n .. '-' .. i
+      .. '","userId":"u-' .. (i % 1000) .. '","orderTotal":' .. (i % 500 + 1) .. '.90}}'
+  end
+  return wrk.format(nil, "/api/events", nil, "[" .. table.concat(items, ",") .. "]")
+end
+
 function request()
   counter = counter + 1
+  if events == "batch" then return events_batch(counter) end
   if events == "users" then return user(counter) end
   if events == "mix" then
     local n = counter % 10
