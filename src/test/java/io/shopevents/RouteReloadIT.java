@@ -2,13 +2,13 @@ package io.shopevents;
 
 import io.shopevents.support.Broker;
 import io.shopevents.support.IntegrationTest;
+import io.shopevents.support.RouteFolders;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.util.FileSystemUtils;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,7 +28,7 @@ import static org.awaitility.Awaitility.await;
 class RouteReloadIT extends IntegrationTest {
 
     private static final Duration RELOADED = Duration.ofSeconds(30);
-    private static final Path routes = copyOfTheRoutes();
+    private static final Path routes = RouteFolders.copyOfTheRoutes("route-reload");
 
     @DynamicPropertySource
     static void reloadTheCopy(DynamicPropertyRegistry registry) {
@@ -181,18 +181,6 @@ class RouteReloadIT extends IntegrationTest {
     private static void writeRoute(String name, String content) {
         try {
             Files.writeString(routes.resolve(name), content);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** A relative path, as routes/ is by default, so both spellings of a file's path meet. */
-    private static Path copyOfTheRoutes() {
-        try {
-            Path copy = Path.of("target", "route-reload-" + UUID.randomUUID(), "routes");
-            Files.createDirectories(copy);
-            FileSystemUtils.copyRecursively(Path.of("routes"), copy);
-            return copy;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

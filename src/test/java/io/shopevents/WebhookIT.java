@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.shopevents.support.Broker;
 import io.shopevents.support.IntegrationTest;
+import io.shopevents.support.RouteFolders;
 import org.apache.camel.CamelContext;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.annotation.DirtiesContext;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.util.FileSystemUtils;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -30,7 +30,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -253,9 +252,7 @@ class WebhookIT extends IntegrationTest {
 
     private static Path routesWithWebhooks() {
         try {
-            Path copy = Path.of("target", "webhook-routes-" + UUID.randomUUID(), "routes");
-            Files.createDirectories(copy);
-            FileSystemUtils.copyRecursively(Path.of("routes"), copy);
+            Path copy = RouteFolders.copyOfTheRoutes("webhook-routes");
             webhook(copy, "test-hook-orders", "order_placed", "/orders", 5000, "X-Shop: test shop");
             webhook(copy, "test-hook-flaky", "payment_processed", "/flaky", 5000, null);
             webhook(copy, "test-hook-gone", "order_shipped", "/gone", 5000, null);
