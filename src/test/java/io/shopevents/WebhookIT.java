@@ -150,7 +150,8 @@ class WebhookIT extends IntegrationTest {
         JsonNode letter = deadLetterListed(eventId);
         assertThat(letter.get("subscription").asText()).isEqualTo("test-hook-gone");
         assertThat(letter.get("attempts").asInt()).isEqualTo(1);
-        assertThat(letter.get("reason").asText()).contains("answered 410").contains("this hook was removed");
+        assertThat(letter.get("reason").asText()).contains("answered 410").contains("this hook was removed")
+                .as("the answer's line break does not reach logs or letters").doesNotContain("\r", "\n");
         assertThat(callsFor("/gone", orderId)).hasSize(1);
     }
 
