@@ -75,8 +75,11 @@ public class WebhookEndpoint extends DefaultEndpoint {
         }
         String secret = getComponent().environment.getProperty(secretProperty.strip());
         if (secret == null || secret.isBlank()) {
-            throw new IllegalArgumentException(where + ": the configuration has no " + secretProperty.strip()
-                    + " (the webhook's secret: set it as an environment variable or in a secrets file)");
+            String key = secretProperty.strip();
+            // the environment variable Spring Boot binds to the key: upper case, '.' → '_', no '-'
+            String variable = key.toUpperCase(Locale.ROOT).replace('.', '_').replace("-", "");
+            throw new IllegalArgumentException(where + ": the configuration has no " + key
+                    + " (the webhook's secret: set the environment variable " + variable + " or put it in a secrets file)");
         }
         try {
             signature = WebhookSignature.of(secret.strip());

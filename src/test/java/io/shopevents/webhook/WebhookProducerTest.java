@@ -133,7 +133,8 @@ class WebhookProducerTest {
         assertThatThrownBy(() -> camel.getEndpoint("signed-webhook:t?url=http://127.0.0.1:1/"))
                 .rootCause().hasMessageContaining("needs secretProperty");
         assertThatThrownBy(() -> camel.getEndpoint("signed-webhook:t?url=http://127.0.0.1:1/&secretProperty=no.such.key"))
-                .rootCause().hasMessageContaining("the configuration has no no.such.key");
+                .rootCause().hasMessageContaining("the configuration has no no.such.key")
+                .hasMessageContaining("environment variable NO_SUCH_KEY");
         assertThatThrownBy(() -> camel.getEndpoint("signed-webhook:t?url=ftp://example.com/&secretProperty=hook.secret"))
                 .rootCause().hasMessageContaining("must be an http or https URL");
     }
