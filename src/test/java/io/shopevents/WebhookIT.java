@@ -8,6 +8,7 @@ import io.shopevents.support.IntegrationTest;
 import io.shopevents.support.RouteFolders;
 import org.apache.camel.CamelContext;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.test.annotation.DirtiesContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -44,6 +45,8 @@ import static org.awaitility.Awaitility.await;
  * 5xx, dead-lettered at once on 410, and a receiver that hangs delays no other subscription.
  */
 @DirtiesContext
+// tracing is off in Spring Boot's tests unless asked for: here the trace context goes on to the receiver
+@AutoConfigureObservability(metrics = false)
 class WebhookIT extends IntegrationTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
@@ -101,6 +104,8 @@ class WebhookIT extends IntegrationTest {
         assertThat(call.header("Content-Type")).isEqualTo("application/cloudevents+json");
         assertThat(call.header("X-Shop")).isEqualTo("test shop");
         assertThat(verifies(call)).as("the Standard Webhooks signature verifies").isTrue();
+        assertThat(call.header("traceparent")).as("the trace goes on at the receiver")
+                .matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01");
         JsonNode event = json(call.body());
         assertThat(event.get("specversion").asText()).isEqualTo("1.0");
         assertThat(event.get("type").asText()).isEqualTo("order_placed");

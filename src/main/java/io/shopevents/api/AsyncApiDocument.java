@@ -195,6 +195,9 @@ public class AsyncApiDocument {
         properties.putObject("subject").put("type", "string");
         properties.putObject("time").put("type", "string").put("format", "date-time");
         properties.putObject("datacontenttype").put("type", "string");
+        properties.putObject("traceparent").put("type", "string").put("pattern", "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+                .put("description", "CloudEvents distributed tracing extension: the W3C trace context the event was"
+                        + " created in (the AMQP header traceparent carries the publish's own span).");
         if (data == null) {
             properties.putObject("data");
         } else {

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.shopevents.event.CloudEvent;
+import io.shopevents.tracing.EventTracing;
+import io.micrometer.tracing.Span;
 import io.shopevents.event.CloudEventReader;
 import io.shopevents.event.CloudEvents;
 import io.shopevents.event.CustomEventTypes;
@@ -59,6 +61,7 @@ public class EventBatches {
     public static final String MEDIA_TYPE = "application/cloudevents-batch+json";
 
     private final ObjectMapper mapper;
+    private final EventTracing tracing;
     private final CloudEventReader reader;
     private final CustomEventTypes customTypes;
     private final EventSources sources;
@@ -67,8 +70,9 @@ public class EventBatches {
     private final long confirmTimeout;
 
     public EventBatches(ObjectMapper mapper, CloudEventReader reader, CustomEventTypes customTypes, EventSources sources,
-                        UnconfirmedEvents unconfirmed, RabbitTemplate rabbit,
+                        UnconfirmedEvents unconfirmed, RabbitTemplate rabbit, EventTracing tracing,
                         @Value("${shop.publish.confirm-timeout}") long confirmTimeout) {
+        this.tracing = tracing;
         this.mapper = mapper;
         this.reader = reader;
         this.customTypes = customTypes;
@@ -196,7 +200,8 @@ public class EventBatches {
             subject = subject != null ? subject : data.path(builtIn.subjectField()).asText(null);
         }
         Instant time = event.time() != null ? event.time() : Instant.now().truncatedTo(ChronoUnit.MILLIS);
-        return new CloudEvent(CloudEvent.SPEC_VERSION, event.id(), type, event.source(), subject, time, CloudEvent.JSON, data);
+        return new CloudEvent(CloudEvent.SPEC_VERSION, event.id(), type, event.source(), subject, time, CloudEvent.JSON, data,
+                event.traceparent() != null ? event.traceparent() : tracing.traceparent());
     }
 
     /**
@@ -209,10 +214,11 @@ public class EventBatches {
             return events;
         }
         String failure;
+        Span span = tracing.startChild("publish " + RabbitTopology.EXCHANGE, Span.Kind.PRODUCER);
         try {
             rabbit.invoke(operations -> {
                 for (Pending event : events) {
-                    operations.send(RabbitTopology.EXCHANGE, event.event.type(), message(event, correlationId));
+                    operations.send(RabbitTopology.EXCHANGE, event.event.type(), message(event, correlationId, span));
                 }
                 operations.waitForConfirmsOrDie(confirmTimeout);
                 return null;
@@ -222,6 +228,9 @@ public class EventBatches {
         } catch (RuntimeException e) {
             // not all confirmed (nack, timeout, connection lost): which ones were is not known
             failure = e.getMessage();
+            span.error(e);
+        } finally {
+            span.end();
         }
         log.warn("a batch of {} events was not confirmed by the broker ({}); withdrawing them", events.size(), failure);
         for (Pending event : events) {
@@ -233,8 +242,9 @@ public class EventBatches {
         return events;
     }
 
-    private Message message(Pending event, String correlationId) {
+    private Message message(Pending event, String correlationId, Span span) {
         MessageProperties properties = new MessageProperties();
+        tracing.inject(span, properties::setHeader);
         properties.setContentType(CloudEvent.STRUCTURED_JSON);
         properties.setDeliveryMode(MessageDeliveryMode.PERSISTENT);
         properties.setMessageId(event.event.id());

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.Map;
 
 /**
@@ -34,6 +35,7 @@ public class CloudEventReader {
     static final List<String> BINARY_PREFIXES = List.of("cloudEvents:", "cloudEvents_");
     static final int MAX_ID_LENGTH = 128;
     static final int MAX_SOURCE_LENGTH = 256;
+    private static final Pattern TRACEPARENT = Pattern.compile("00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
 
     private final ObjectMapper mapper;
     private final EventDataValidator validator;
@@ -135,7 +137,8 @@ public class CloudEventReader {
                 errors.add(new FieldError("datacontenttype", "must be JSON (application/json or */*+json), not '" + contentType + "'"));
             }
         }
-        return checked(specversion, id, source, type, subject, time, contentType, data, errors, "");
+        return checked(specversion, id, source, type, subject, time, contentType, data, errors, "")
+                .withTraceparent(traceparent(json.path("traceparent").asText(null)));
     }
 
     private CloudEvent readBinary(byte[] body, String amqpContentType, Map<String, Object> headers) {
@@ -151,7 +154,16 @@ public class CloudEventReader {
         String timeText = time instanceof Date date ? date.toInstant().toString() : text(time);
         return checked(text(attribute(headers, "specversion")), text(attribute(headers, "id")),
                 text(attribute(headers, "source")), text(attribute(headers, "type")),
-                text(attribute(headers, "subject")), timeText, contentType, data, errors, "cloudEvents:");
+                text(attribute(headers, "subject")), timeText, contentType, data, errors, "cloudEvents:")
+                .withTraceparent(traceparent(text(attribute(headers, "traceparent"))));
+    }
+
+    /**
+     * The distributed tracing extension, when it is a W3C traceparent; anything else is dropped, not
+     * refused: the event is valid without it, and a malformed one must not reach the tracer.
+     */
+    private static String traceparent(String value) {
+        return value != null && TRACEPARENT.matcher(value).matches() ? value : null;
     }
 
     private static CloudEvent checked(String specversion, String id, String source, String type, String subject,

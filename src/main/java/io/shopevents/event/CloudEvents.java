@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shopevents.api.NotFoundException;
+import io.shopevents.tracing.EventTracing;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 import org.springframework.stereotype.Component;
@@ -26,11 +27,14 @@ public class CloudEvents {
     public static final String SOURCE_PROPERTY = "eventSource";
 
     private final ObjectMapper mapper;
+    private final EventTracing tracing;
     private final EventDataValidator validator;
     private final CustomEventTypes customTypes;
     private final EventSources sources;
 
-    public CloudEvents(ObjectMapper mapper, EventDataValidator validator, CustomEventTypes customTypes, EventSources sources) {
+    public CloudEvents(ObjectMapper mapper, EventDataValidator validator, CustomEventTypes customTypes, EventSources sources,
+                       EventTracing tracing) {
+        this.tracing = tracing;
         this.mapper = mapper;
         this.validator = validator;
         this.customTypes = customTypes;
@@ -72,7 +76,7 @@ public class CloudEvents {
         exchange.setProperty(ID_PROPERTY, id);
         exchange.setProperty(SOURCE_PROPERTY, source);
         return new CloudEvent(CloudEvent.SPEC_VERSION, id, type, source, subject,
-                Instant.now().truncatedTo(ChronoUnit.MILLIS), CloudEvent.JSON, tree);
+                Instant.now().truncatedTo(ChronoUnit.MILLIS), CloudEvent.JSON, tree, tracing.traceparent());
     }
 
     /** The REST answer for an event the broker has confirmed. */

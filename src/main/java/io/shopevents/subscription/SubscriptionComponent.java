@@ -42,6 +42,7 @@ public class SubscriptionComponent extends DefaultComponent {
     final SubscriptionState state;
     final org.springframework.amqp.rabbit.core.RabbitAdmin admin;
     final io.shopevents.store.OneInstancePerH2 oneInstancePerH2;
+    final io.shopevents.tracing.EventTracing tracing;
 
     public SubscriptionComponent(ConnectionFactory connectionFactory, SubscriptionTopology topology,
                                  SubscriptionRegistry registry, SubscriptionProperties properties,
@@ -49,7 +50,9 @@ public class SubscriptionComponent extends DefaultComponent {
                                  ProcessedEvents processedEvents, TransactionTemplate transaction,
                                  FailedMessages failedMessages, EventLatency latency, MeterRegistry meters,
                                  SubscriptionState state, org.springframework.amqp.rabbit.core.RabbitAdmin admin,
-                                 io.shopevents.store.OneInstancePerH2 oneInstancePerH2) {
+                                 io.shopevents.store.OneInstancePerH2 oneInstancePerH2,
+                                 io.shopevents.tracing.EventTracing tracing) {
+        this.tracing = tracing;
         this.connectionFactory = connectionFactory;
         this.topology = topology;
         this.registry = registry;

@@ -6,6 +6,7 @@ import io.shopevents.event.CloudEvent;
 import io.shopevents.event.InvalidEventException;
 import io.shopevents.rabbit.FailureHeaders;
 import io.shopevents.store.ProcessedEvents;
+import io.micrometer.tracing.Span;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,12 +66,19 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         for (Message message : messages) {
             Delivery delivery = new Delivery(message);
             inContext(delivery, () -> read(delivery));
+            // the trace of the call that published the event goes on here, to the settling
+            delivery.span = component.tracing.startConsuming("consume " + subscription.name(),
+                    message.getMessageProperties().getHeaders(), delivery.event == null ? null : delivery.event.traceparent());
             batch.add(delivery);
         }
         consumer.batchTaken(batch.size());
         applyAll(batch);
         for (Delivery delivery : batch) {
             inContext(delivery, () -> settle(delivery, channel));
+            if (delivery.failure != null) {
+                delivery.span.error(delivery.failure);
+            }
+            delivery.span.end();
         }
         acknowledge(batch, channel);
     }
@@ -149,20 +157,27 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             return claim;
         }
         Exchange exchange = consumer.createExchange(false);
+        // the route's steps: the processor (and the mails or webhooks it sends, spans of their own)
+        Span steps = component.tracing.startChild("route " + consumer.getRoute().getRouteId(), null);
         try {
             exchange.getMessage().setBody(event);
             exchange.getMessage().setHeader(EVENT_TYPE_HEADER, event.type());
             exchange.getMessage().setHeader(ATTEMPT_HEADER, delivery.attempt);
             exchange.setProperty(CorrelationIds.KEY, delivery.correlationId);
-            consumer.getProcessor().process(exchange);
+            try (var scope = component.tracing.inScope(steps)) {
+                consumer.getProcessor().process(exchange);
+            }
             if (exchange.getException() != null) {
                 throw new RouteFailed(exchange.getException());
             }
         } catch (RouteFailed e) {
+            steps.error(e.getCause());
             throw e;
         } catch (Exception e) {
+            steps.error(e);
             throw new RouteFailed(e);
         } finally {
+            steps.end();
             consumer.releaseExchange(exchange, false);
         }
         return claim;
@@ -276,9 +291,10 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         }
     }
 
-    private static void inContext(Delivery delivery, Runnable step) {
+    /** The step with the event's correlation id and span: in its log lines, and the parent of the spans it starts. */
+    private void inContext(Delivery delivery, Runnable step) {
         MDC.put(CorrelationIds.KEY, delivery.correlationId);
-        try {
+        try (var scope = delivery.span == null ? null : component.tracing.inScope(delivery.span)) {
             step.run();
         } finally {
             MDC.remove(CorrelationIds.KEY);
@@ -346,6 +362,8 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         ProcessedEvents.Claim claim;
         Throwable failure;
         Ack ack = Ack.ACK;
+        /** The consumer's span: from reading to settling. */
+        Span span;
 
         Delivery(Message message) {
             MessageProperties properties = message.getMessageProperties();

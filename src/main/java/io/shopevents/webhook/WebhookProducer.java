@@ -20,6 +20,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * POSTs the subscription's event as a structured CloudEvent, signed (Standard Webhooks), and reads
@@ -29,6 +30,8 @@ import java.util.HexFormat;
  * dead-lettered at once with the status and the start of the receiver's answer.
  */
 class WebhookProducer extends DefaultProducer {
+
+    private static final List<String> TRACE_HEADERS = List.of("traceparent", "tracestate");
 
     private static final int EXCERPT_BYTES = 300;
     private static final Duration LONGEST_RETRY_AFTER = Duration.ofDays(1);
@@ -54,6 +57,13 @@ class WebhookProducer extends DefaultProducer {
                 .header("webhook-signature", endpoint.signature().sign(id, timestamp, body))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         endpoint.extraHeaders().forEach(request::header);
+        // the trace goes on at the receiver (W3C trace context, set by tracing.OutgoingCallTracing)
+        for (String name : TRACE_HEADERS) {
+            String value = exchange.getIn().getHeader(name, String.class);
+            if (value != null) {
+                request.header(name, value);
+            }
+        }
         String to = "webhook " + endpoint.name() + " (" + endpoint.target() + ")";
         HttpResponse<InputStream> response;
         try {

@@ -19,7 +19,7 @@ class WelcomeMailProcessorTest {
     private final ObjectMapper mapper = new ObjectMapper();
     // nothing past the guard may be reached: no store, no SMTP endpoint
     private final WelcomeMailProcessor processor = new WelcomeMailProcessor(
-            new CloudEvents(mapper, null, null, null), null, "smtp://unused", "from@example.com");
+            new CloudEvents(mapper, null, null, null, null), null, "smtp://unused", "from@example.com");
 
     @Test
     void crLfInTheEmailIsRefused() {
