@@ -43,10 +43,11 @@ public class ShopEventsSimulation extends Simulation {
             .header("X-API-Key", KEY)
             .contentTypeHeader("application/json")
             .acceptHeader("application/json")
-            // one pool of connections for all virtual users, opened as the load needs them and kept
-            // (capped with maxConnectionsPerHost, the connections beyond the cap were opened anyway
-            // and left idle on the server, until Tomcat's max-connections was full of them)
-            .shareConnections()
+            // each arrival is a client of its own: one connection, one request, closed. With one
+            // pool shared by all (shareConnections), Gatling opened a connection per waiting request
+            // whenever answers slowed, kept them open and idle, and filled Tomcat's max-connections
+            // with them (bench/README.md, "the open-loop collapse")
+            .header("Connection", "close")
             .disableCaching()
             .disableWarmUp();
 
