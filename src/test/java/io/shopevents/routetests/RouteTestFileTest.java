@@ -53,6 +53,24 @@ class RouteTestFileTest {
     }
 
     @Test
+    void yamlSpellingsOfBooleansAndNumbersAreReadAsYamlMeansThem() throws IOException {
+        Path file = write("""
+                tests:
+                  - name: spellings
+                    send:
+                      - post: /api/x
+                        body: { a: yes, b: off, c: 0x1F, d: "007", e: 007 }
+                    expect:
+                      - log: x
+                """);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> body = (Map<String, Object>) RouteTestFile.read(file).cases().get(0).send().get(0).fields().get("body");
+        assertThat(body).containsEntry("a", true).containsEntry("b", false).containsEntry("c", "0x1F")
+                .containsEntry("d", "007");
+        assertThat(body.get("e")).isInstanceOf(Number.class);
+    }
+
+    @Test
     void anUnknownStepIsRefusedWithItsLine() throws IOException {
         Path file = write("""
                 tests:

@@ -21,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -153,7 +154,8 @@ class RouteTestsIT extends IntegrationTest {
             for (String route : file.routes()) {
                 Path source = file.path().toAbsolutePath().getParent().resolve(route).normalize();
                 try {
-                    Files.copy(source, copy.resolve(source.getFileName()));
+                    // the same file when the test was copied to routes/tests/ beside its route
+                    Files.copy(source, copy.resolve(source.getFileName()), StandardCopyOption.REPLACE_EXISTING);
                 } catch (IOException e) {
                     throw new UncheckedIOException(file.path() + ": routes: " + route, e);
                 }
