@@ -39,7 +39,9 @@ public final class AppProcess implements AutoCloseable {
     public static AppProcess start(String name, Map<String, String> environment) {
         AppProcess app = launch(name, environment);
         try {
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> {
+            // generous: ClusterIT restarts an instance while three broker nodes, the other instance and
+            // the load share 2 cores, where Spring's start alone once took 33 s and the whole start 95 s
+            await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(250)).until(() -> {
                 if (!app.process.isAlive()) {
                     throw new IllegalStateException(name + " exited while starting; see " + app.log);
                 }
