@@ -16,11 +16,8 @@ import org.springframework.amqp.core.Message;
 import org.springframework.amqp.core.MessageProperties;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +45,12 @@ final class RouteTestRunner {
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Za-z][A-Za-z0-9_-]*)}");
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** Sends a request with this API key (none when null): IntegrationTest's sendWithKey. */
+    interface Http {
+        HttpResponse<String> send(String apiKey, HttpRequest.Builder request);
+    }
+
+    private final Http http;
     private final URI base;
     private final String apiKey;
     private final RabbitTemplate rabbit;
@@ -57,11 +59,12 @@ final class RouteTestRunner {
     private final ObjectMapper mapper;
     private final LogLines logs;
 
-    RouteTestRunner(URI base, String apiKey, RabbitTemplate rabbit, GreenMail greenMail, WebhookReceiver receiver, LogLines logs,
+    RouteTestRunner(Http http, URI base, String apiKey, RabbitTemplate rabbit, GreenMail greenMail, WebhookReceiver receiver, LogLines logs,
                     ObjectMapper mapper) {
         this.logs = logs;
         this.base = base;
         this.apiKey = apiKey;
+        this.http = http;
         this.rabbit = rabbit;
         this.greenMail = greenMail;
         this.receiver = receiver;
@@ -154,11 +157,9 @@ final class RouteTestRunner {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body(fields.get("body"))));
         Map<String, Object> headers = headers(fields);
-        if (headers.keySet().stream().noneMatch("X-API-Key"::equalsIgnoreCase)) {
-            request.header("X-API-Key", apiKey);
-        }
         headers.forEach((name, value) -> request.setHeader(name, String.valueOf(value)));
-        HttpResponse<String> response = call(request);
+        boolean ownKey = headers.keySet().stream().anyMatch("X-API-Key"::equalsIgnoreCase);
+        HttpResponse<String> response = http.send(ownKey ? null : apiKey, request);
         long expected = fields.containsKey("status") ? ((Number) fields.get("status")).longValue() : 202;
         if (response.statusCode() != expected) {
             throw failure(location, "POST " + path + " answered " + response.statusCode() + ", expected " + expected
@@ -192,7 +193,7 @@ final class RouteTestRunner {
 
     private String getMismatch(Map<String, Object> fields) {
         String path = (String) fields.get("get");
-        HttpResponse<String> response = call(HttpRequest.newBuilder(base.resolve(path)).header("X-API-Key", apiKey).GET());
+        HttpResponse<String> response = http.send(apiKey, HttpRequest.newBuilder(base.resolve(path)).GET());
         long expected = fields.containsKey("status") ? ((Number) fields.get("status")).longValue() : 200;
         if (response.statusCode() != expected) {
             return "GET " + path + " answered " + response.statusCode() + ", expected " + expected + ": " + response.body();
@@ -230,8 +231,7 @@ final class RouteTestRunner {
     private String deadLetterMismatch(Map<String, Object> fields) {
         String eventId = (String) fields.get("deadLetter");
         String query = fields.containsKey("subscription") ? "&subscription=" + fields.get("subscription") : "";
-        HttpResponse<String> response = call(HttpRequest.newBuilder(base.resolve("/api/dead-letters?limit=1000" + query))
-                .header("X-API-Key", apiKey).GET());
+        HttpResponse<String> response = http.send(apiKey, HttpRequest.newBuilder(base.resolve("/api/dead-letters?limit=1000" + query)).GET());
         if (response.statusCode() != 200) {
             return "GET /api/dead-letters answered " + response.statusCode() + ": " + response.body();
         }
@@ -375,17 +375,6 @@ final class RouteTestRunner {
 
     private JsonNode json(byte[] body) {
         return json(new String(body, StandardCharsets.UTF_8));
-    }
-
-    private HttpResponse<String> call(HttpRequest.Builder request) {
-        try {
-            return http.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 
     private static boolean sentTo(MimeMessage mail, String to) {

@@ -126,7 +126,7 @@ class RouteTestsIT extends IntegrationTest {
         if (logs == null) {
             logs = LogLines.attach();
         }
-        return new RouteTestRunner(URI.create("http://127.0.0.1:" + port), ALL_SCOPES_KEY, rabbit, greenMail, receiver, logs, mapper);
+        return new RouteTestRunner(this::sendWithKey, URI.create("http://127.0.0.1:" + port), ALL_SCOPES_KEY, rabbit, greenMail, receiver, logs, mapper);
     }
 
     private static List<RouteTestFile> filesToRun(String paths) {
