@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,6 +38,7 @@ class ArchiveReplayIT extends IntegrationTest {
 
     private static final int EVENTS = 1000;
     private static final Map<String, AtomicInteger> applied = new ConcurrentHashMap<>();
+    private static final Set<String> appliedByTestTimes = ConcurrentHashMap.newKeySet();
 
     @Autowired
     private CamelContext camel;
@@ -93,6 +95,58 @@ class ArchiveReplayIT extends IntegrationTest {
         assertThat(deliveries("order-shipped")).isEqualTo(shippedBefore);
     }
 
+    @Autowired
+    private io.shopevents.store.ProcessedEvents processedEvents;
+
+    @Autowired
+    private org.springframework.transaction.support.TransactionTemplate transaction;
+
+    @Test
+    void aReplayFollowsTheArchiveNeverATimeAProducerWroteAndSkipsWhatWasWithdrawn() throws Exception {
+        Instant start = Instant.now().minusSeconds(1);
+        String run = unique("times");
+        // an event whose publication was not confirmed: its caller heard 503, so nothing may apply it
+        String withdrawn = run + "-withdrawn";
+        transaction.executeWithoutResult(status -> processedEvents.withdraw("/tests", withdrawn,
+                List.of("order-status", "payment-status", "welcome-mail", "order-shipped")));
+        publish("order_shipped", shipped(withdrawn, "2026-11-27T10:00:00Z"));
+        List<String> valid = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            if (i == 5) {
+                // a time in the future, in the middle of the history: it must not end the range
+                publish("order_shipped", shipped(run + "-future", "2099-01-01T00:00:00Z"));
+            }
+            valid.add(run + "-" + i);
+            publish("order_shipped", shipped(run + "-" + i, "2026-11-27T10:00:00Z"));
+        }
+        io.shopevents.support.DeadLetters.take(rabbit, run + "-future");
+        await().atMost(Duration.ofSeconds(30)).until(() -> io.shopevents.support.Broker.messagesIn("shop.events.order-shipped") == 0);
+        Set<String> tagsBefore = io.shopevents.support.Broker.consumerTags("shop.events.order-status");
+
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("subscription:test-times?types=order_shipped").routeId("test-times").process(exchange ->
+                        appliedByTestTimes.add(exchange.getMessage().getBody(CloudEvent.class).id()));
+            }
+        });
+        HttpResponse<String> started = post("/api/subscriptions/test-times/replay", "{\"from\":\"" + start + "\"}");
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        String location = started.headers().firstValue("Location").orElseThrow();
+        await().atMost(Duration.ofSeconds(60)).until(() -> json(get(location).body()).get("status").asText().equals("DONE"));
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> appliedByTestTimes.containsAll(valid));
+        io.shopevents.support.DeadLetters.take(rabbit, run + "-future");
+        assertThat(appliedByTestTimes).as("withdrawn: never applied, not even by a subscription added later").doesNotContain(withdrawn);
+        assertThat(json(get(location).body()).get("skipped").asLong()).isGreaterThanOrEqualTo(1);
+
+        // reading the dead letters after a replay leaves every other consumer where it was
+        for (int i = 0; i < 3; i++) {
+            assertThat(get("/api/dead-letters?limit=10").statusCode()).isEqualTo(200);
+        }
+        assertThat(io.shopevents.support.Broker.consumerTags("shop.events.order-status")).isEqualTo(tagsBefore);
+    }
+
     @Test
     void aRangeTheArchiveNoLongerHoldsIsRefusedSayingSo() {
         HttpResponse<String> response = post("/api/subscriptions/order-shipped/replay",
@@ -134,6 +188,11 @@ class ArchiveReplayIT extends IntegrationTest {
         assertThat(location).startsWith("/api/subscriptions/test-backfill/replays/");
         await().atMost(Duration.ofSeconds(90)).until(() -> !json(get(location).body()).get("status").asText().equals("RUNNING"));
         return json(get(location).body());
+    }
+
+    private static String shipped(String eventId, String time) {
+        return "{\"specversion\":\"1.0\",\"id\":\"" + eventId + "\",\"type\":\"order_shipped\",\"source\":\"/tests\",\"time\":\""
+                + time + "\",\"data\":{\"orderId\":\"1\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}}";
     }
 
     private HttpResponse<String> post(String path, String body) {

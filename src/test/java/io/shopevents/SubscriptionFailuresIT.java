@@ -199,6 +199,25 @@ class SubscriptionFailuresIT extends IntegrationTest {
         assertThat(replayed.at("/notReplayed/0/reason").asText()).contains("no such dead letter");
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"0", "\"x\"", "[]", "true", "null", "{}", "{\"ids\":[]}",
+            "{\"ids\":\"x\"}", "{\"id\":[\"x\"]}"})
+    void aReplayBodyThatIsNotAListOfIdsIsRefusedAndReplaysNothing(String body) {
+        String eventId = unique("kept");
+        refusedByA.add(eventId);
+        publish("parcel_damaged", damaged(eventId));
+        await().atMost(WAIT).until(() -> letterOf("test-replay-a", eventId) != null);
+
+        HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/api/dead-letters/replay?subscription=test-replay-a"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
+
+        assertProblem(response, 400);
+        assertThat(json(response.body()).get("detail").asText()).contains("ids");
+        assertThat(letterOf("test-replay-a", eventId)).as("still a dead letter").isNotNull();
+        assertThat(seenBy("test-replay-a", eventId)).as("not replayed").hasSize(1);
+        assertThat(DeadLetters.takeIfPresent(rabbit, eventId)).isPresent();
+    }
+
     @Test
     void consumersReallyRunInParallel() {
         List<String> events = List.of(unique("parallel"), unique("parallel"), unique("parallel"));

@@ -16,7 +16,8 @@ import io.shopevents.event.EventType;
 import io.shopevents.event.FieldError;
 import io.shopevents.event.InvalidEventException;
 import io.shopevents.event.JsonDocuments;
-import io.shopevents.event.UnconfirmedEvents;
+import io.shopevents.event.EventIds;
+import io.shopevents.event.EventKey;
 import io.shopevents.rabbit.RabbitTopology;
 import io.swagger.v3.oas.annotations.media.Schema;
 import org.apache.camel.Exchange;
@@ -43,7 +44,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.stream.Collectors;
 
 /**
@@ -59,6 +59,8 @@ public class EventBatches {
     private static final Logger log = LoggerFactory.getLogger(EventBatches.class);
     public static final int MAX_EVENTS = 1000;
     public static final String MEDIA_TYPE = "application/cloudevents-batch+json";
+    /** The most bytes an AMQP property such as message_id holds. */
+    private static final int AMQP_SHORT_STRING = 255;
 
     private final ObjectMapper mapper;
     private final EventTracing tracing;
@@ -127,7 +129,7 @@ public class EventBatches {
     }
 
     /** Reads, checks and publishes the batch (the request body); the outcome of each event. */
-    public BatchOutcome publish(byte[] body, @ExchangeProperty(CorrelationIds.KEY) String correlationId) {
+    public BatchOutcome publish(byte[] body, @ExchangeProperty(CorrelationIds.KEY) String correlationId, Exchange exchange) {
         JsonNode batch = JsonDocuments.read(mapper, body, "the request body");
         if (!batch.isArray()) {
             throw new BadRequestException("a batch is a JSON array of CloudEvents (Content-Type " + MEDIA_TYPE + ")");
@@ -138,13 +140,19 @@ public class EventBatches {
         Set<String> scopes = callerScopes();
         Outcome[] outcomes = new Outcome[batch.size()];
         List<Pending> pending = new ArrayList<>();
-        Map<String, Integer> seen = new HashMap<>();
+        Map<EventKey, Integer> seen = new HashMap<>();
+        String seed = exchange.getProperty(EventIds.SEED_PROPERTY, String.class);
         for (int i = 0; i < batch.size(); i++) {
             try {
-                CloudEvent event = check(batch.get(i), scopes);
-                Integer earlier = seen.putIfAbsent(event.source() + " " + event.id(), i);
+                CloudEvent event = check(batch.get(i), scopes, EventIds.of(seed, i));
+                Integer earlier = seen.putIfAbsent(new EventKey(event.source(), event.id()), i);
                 if (earlier != null) {
                     throw new InvalidEventException("the same event (source and id) as item " + earlier + " of this batch");
+                }
+                if (unconfirmed.isWithdrawnOnRetry(event.source(), event.id(), exchange)) {
+                    outcomes[i] = refused(i, event.type(), HttpStatus.SERVICE_UNAVAILABLE, "the broker did not confirm"
+                            + " this event when the batch was first sent, so it was not accepted; send it again", List.of());
+                    continue;
                 }
                 pending.add(new Pending(i, event, bytes(event)));
             } catch (InvalidEventException e) {
@@ -153,11 +161,14 @@ public class EventBatches {
                 outcomes[i] = refused(i, e.type, HttpStatus.FORBIDDEN, e.getMessage(), List.of());
             }
         }
-        for (Pending event : publishConfirmed(pending, correlationId)) {
+        for (Pending event : publishConfirmed(pending, correlationId, exchange)) {
             outcomes[event.index] = event.outcome;
         }
         List<Outcome> all = List.of(outcomes);
         int accepted = (int) all.stream().filter(o -> o.status == HttpStatus.ACCEPTED.value()).count();
+        if (accepted > 0) {
+            exchange.setProperty(CloudEvents.PUBLISHED_PROPERTY, true);
+        }
         if (accepted == 0 && !pending.isEmpty()) {
             // the broker took none of them: the whole call is a 503, as a single call's would be
             throw new AmqpException("the broker confirmed none of the batch's " + pending.size() + " valid events");
@@ -166,7 +177,7 @@ public class EventBatches {
     }
 
     /** The item as the event to publish: envelope and data checked, id and source kept or set, data bound. */
-    private CloudEvent check(JsonNode item, Set<String> scopes) {
+    private CloudEvent check(JsonNode item, Set<String> scopes, String newId) {
         if (!item.isObject()) {
             throw new InvalidEventException("each item of a batch is a CloudEvent, a JSON object");
         }
@@ -185,7 +196,7 @@ public class EventBatches {
             throw new ScopeMissing(type, "this API key does not have the scope " + scope + " for " + type + " events");
         }
         if (!envelope.hasNonNull("id")) {
-            envelope.put("id", UUID.randomUUID().toString());
+            envelope.put("id", newId);
         }
         if (!envelope.hasNonNull("source") && type != null) {
             envelope.put("source", sources.of(builtIn != null ? builtIn.path() : CustomEventTypes.path(type)));
@@ -209,7 +220,7 @@ public class EventBatches {
      * they do not all come, each event is withdrawn (a copy that reached a queue changes nothing)
      * and refused with 503, unless a subscription applied it meanwhile.
      */
-    private List<Pending> publishConfirmed(List<Pending> events, String correlationId) {
+    private List<Pending> publishConfirmed(List<Pending> events, String correlationId, Exchange exchange) {
         if (events.isEmpty()) {
             return events;
         }
@@ -234,7 +245,11 @@ public class EventBatches {
         }
         log.warn("a batch of {} events was not confirmed by the broker ({}); withdrawing them", events.size(), failure);
         for (Pending event : events) {
-            event.outcome = unconfirmed.isAppliedAfterAll(event.event.source(), event.event.id(), failure)
+            UnconfirmedEvents.Fate fate = unconfirmed.fateOf(event.event.source(), event.event.id(), failure, exchange);
+            if (fate == UnconfirmedEvents.Fate.UNKNOWN) {
+                exchange.setProperty(CloudEvents.PUBLISHED_PROPERTY, true);
+            }
+            event.outcome = fate == UnconfirmedEvents.Fate.APPLIED
                     ? accepted(event)
                     : refused(event.index, event.event.type(), HttpStatus.SERVICE_UNAVAILABLE,
                     "the message broker did not confirm the event, so it was not accepted; send it again", List.of());
@@ -247,7 +262,10 @@ public class EventBatches {
         tracing.inject(span, properties::setHeader);
         properties.setContentType(CloudEvent.STRUCTURED_JSON);
         properties.setDeliveryMode(MessageDeliveryMode.PERSISTENT);
-        properties.setMessageId(event.event.id());
+        if (event.event.id().getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= AMQP_SHORT_STRING) {
+            // an AMQP short string; a longer id (128 characters may be 512 bytes) travels in the event only
+            properties.setMessageId(event.event.id());
+        }
         properties.setType(event.event.type());
         properties.setCorrelationId(correlationId);
         properties.setTimestamp(new Date());

@@ -1,9 +1,12 @@
 package io.shopevents.api;
 
+import io.shopevents.event.CloudEvents;
+import io.shopevents.event.EventIds;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.dao.DataAccessException;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
@@ -24,8 +27,14 @@ import java.util.regex.Pattern;
  * after a lost answer, sends the same key and gets the first answer again, and no second event.
  * <ul>
  * <li>the first call with a key claims it in the database (so it holds across instances) and, when
- * it succeeds (202, or 200 for a dead-letter replay), keeps that answer; any other answer gives the
- * key back, so a corrected retry may use it;</li>
+ * it succeeds (202, or 200 for a dead-letter replay), keeps that answer, whatever its size; an error
+ * answer gives the key back, so a corrected retry may use it, unless something the call published
+ * may still take effect: then the key stays claimed;</li>
+ * <li>the events a keyed call publishes have ids derived from the key's seed ({@link EventIds}):
+ * a call whose process died before answering is taken over by a retry after
+ * shop.idempotency.abandoned-after (60 s),
+ * which publishes the same ids again, so every subscription applies each event once; an event of
+ * that first run that was withdrawn (its publication not confirmed) is refused, never re-sent;</li>
  * <li>the same key with the same method, path and body: the kept answer again (same eventId);
  * while the first call is still under way, the retry waits for its answer;</li>
  * <li>the same key with another body: 422;</li>
@@ -41,9 +50,10 @@ public class IdempotencyKeys {
     static final String CLAIM_PROPERTY = "idempotencyClaim";
     static final String KEY_PROPERTY = "idempotencyKey";
     static final String CALLER_PROPERTY = "idempotencyCaller";
+    /** Set when this call took over the claim of an earlier one that never answered. */
+    public static final String TAKEOVER_PROPERTY = "idempotencyTakeover";
     private static final Pattern KEY = Pattern.compile("[\\x21-\\x7E]{1,255}");
-    /** A claim older than this whose call never answered (the process died) may be taken over. */
-    private static final Duration ABANDONED = Duration.ofSeconds(60);
+    private final Duration abandoned;
     private static final Logger log = LoggerFactory.getLogger(IdempotencyKeys.class);
 
     private final JdbcClient jdbc;
@@ -51,8 +61,10 @@ public class IdempotencyKeys {
     private final Duration wait;
 
     public IdempotencyKeys(JdbcClient jdbc, @Value("${shop.idempotency.retention}") Duration retention,
-                           @Value("${shop.idempotency.wait}") Duration wait) {
+                           @Value("${shop.idempotency.wait}") Duration wait,
+                           @Value("${shop.idempotency.abandoned-after}") Duration abandoned) {
         this.jdbc = jdbc;
+        this.abandoned = abandoned;
         this.retention = retention;
         this.wait = wait;
     }
@@ -93,13 +105,12 @@ public class IdempotencyKeys {
         }
         String caller = exchange.getMessage().getHeader(CALLER_HEADER, "anonymous", String.class);
         String hash = hash(exchange);
-        String claim = UUID.randomUUID().toString();
         Instant deadline = Instant.now().plus(wait);
         while (true) {
-            if (insert(caller, key, hash, claim)) {
-                exchange.setProperty(CLAIM_PROPERTY, claim);
-                exchange.setProperty(KEY_PROPERTY, key);
-                exchange.setProperty(CALLER_PROPERTY, caller);
+            String claim = UUID.randomUUID().toString();
+            String seed = UUID.randomUUID().toString();
+            if (insert(caller, key, hash, claim, seed)) {
+                owned(exchange, caller, key, claim, seed, false);
                 return;
             }
             Optional<Kept> kept = find(caller, key);
@@ -118,8 +129,16 @@ public class IdempotencyKeys {
             if (row.status() != null) {
                 throw new Replay(row.status(), row.response());
             }
-            if (row.claimedAt().isBefore(Instant.now().minus(ABANDONED))) {
-                delete(caller, key, row.claim());
+            if (row.claimedAt().isBefore(Instant.now().minus(abandoned))) {
+                // the first call never answered (its process died): run it again with the same event
+                // ids (a row of an older version has no seed: its events cannot be known again)
+                String seedOfFirst = row.seed() != null ? row.seed() : seed;
+                if (takeOver(caller, key, row.claim(), claim)) {
+                    log.info("{} '{}' of {}: the call that claimed it at {} never answered; running it again with"
+                            + " the same event ids", HEADER, key, caller, row.claimedAt());
+                    owned(exchange, caller, key, claim, seedOfFirst, true);
+                    return;
+                }
                 continue;
             }
             if (Instant.now().isAfter(deadline)) {
@@ -129,6 +148,35 @@ public class IdempotencyKeys {
         }
     }
 
+    private static void owned(Exchange exchange, String caller, String key, String claim, String seed, boolean takeover) {
+        exchange.setProperty(CLAIM_PROPERTY, claim);
+        exchange.setProperty(KEY_PROPERTY, key);
+        exchange.setProperty(CALLER_PROPERTY, caller);
+        exchange.setProperty(EventIds.SEED_PROPERTY, seed);
+        if (takeover) {
+            exchange.setProperty(TAKEOVER_PROPERTY, true);
+        }
+    }
+
+    /**
+     * Inside a withdrawal's transaction: whether this call still owns its key (locking the key's
+     * row until the transaction ends). A call so slow that a retry took its key over must leave the
+     * events to the retry, which published them again. True for a call without a key.
+     */
+    public boolean stillOwned(Exchange exchange) {
+        String claim = exchange.getProperty(CLAIM_PROPERTY, String.class);
+        if (claim == null) {
+            return true;
+        }
+        return jdbc.sql("SELECT claim FROM idempotency_keys WHERE caller = :caller AND idem_key = :key FOR UPDATE")
+                .param("caller", exchange.getProperty(CALLER_PROPERTY, String.class))
+                .param("key", exchange.getProperty(KEY_PROPERTY, String.class))
+                .query(String.class)
+                .optional()
+                .map(claim::equals)
+                .orElse(false);
+    }
+
     /** After a success (2xx, the status set on the exchange; 200 if none): keeps the answer for the key's retries. */
     public void remember(Exchange exchange) {
         String claim = exchange.getProperty(CLAIM_PROPERTY, String.class);
@@ -136,28 +184,46 @@ public class IdempotencyKeys {
             return;
         }
         String body = exchange.getMessage().getBody(String.class);
-        jdbc.sql("""
-                        UPDATE idempotency_keys SET status = :status, response = :response
-                        WHERE caller = :caller AND idem_key = :key AND claim = :claim""")
-                .param("status", exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 200, Integer.class))
-                .param("response", body)
-                .param("caller", exchange.getProperty(CALLER_PROPERTY, String.class))
-                .param("key", exchange.getProperty(KEY_PROPERTY, String.class))
-                .param("claim", claim)
-                .update();
+        try {
+            jdbc.sql("""
+                            UPDATE idempotency_keys SET status = :status, response = :response
+                            WHERE caller = :caller AND idem_key = :key AND claim = :claim""")
+                    .param("status", exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 200, Integer.class))
+                    .param("response", body)
+                    .param("caller", exchange.getProperty(CALLER_PROPERTY, String.class))
+                    .param("key", exchange.getProperty(KEY_PROPERTY, String.class))
+                    .param("claim", claim)
+                    .update();
+        } catch (DataAccessException e) {
+            // the call succeeded: its answer stands. The key stays claimed, so a retry waits, then
+            // (after abandoned) runs the call again with the same event ids: nothing is applied twice
+            log.warn("the answer under {} '{}' could not be kept ({}); a retry gets the same events again after {}",
+                    HEADER, exchange.getProperty(KEY_PROPERTY), e.getMessage(), abandoned);
+        }
         exchange.removeProperty(CLAIM_PROPERTY);
     }
 
-    /** After any other answer: gives the key back (a corrected retry may use it). */
+    /**
+     * After an error answer: gives the key back (a corrected retry may use it), unless the call
+     * published something that may still take effect ({@link CloudEvents#PUBLISHED_PROPERTY}): then
+     * the key stays claimed, and a retry runs the call again with the same event ids once the claim
+     * counts as abandoned.
+     */
     public void release(Exchange exchange) {
         String claim = exchange.getProperty(CLAIM_PROPERTY, String.class);
         if (claim == null) {
             return;
         }
+        if (exchange.getProperty(CloudEvents.PUBLISHED_PROPERTY, false, Boolean.class)) {
+            log.warn("{} '{}' stays claimed: the call failed after publishing; a retry after {} gets the same events",
+                    HEADER, exchange.getProperty(KEY_PROPERTY), abandoned);
+            exchange.removeProperty(CLAIM_PROPERTY);
+            return;
+        }
         try {
             delete(exchange.getProperty(CALLER_PROPERTY, String.class), exchange.getProperty(KEY_PROPERTY, String.class), claim);
         } catch (RuntimeException e) {
-            log.warn("Idempotency-Key could not be given back ({}); it is free again after {}", e.getMessage(), ABANDONED);
+            log.warn("Idempotency-Key could not be given back ({}); it is free again after {}", e.getMessage(), abandoned);
         }
         exchange.removeProperty(CLAIM_PROPERTY);
     }
@@ -172,19 +238,20 @@ public class IdempotencyKeys {
         exchange.getMessage().setBody(replay.body());
     }
 
-    private record Kept(String requestHash, String claim, Integer status, String response, Instant claimedAt) {
+    private record Kept(String requestHash, String claim, String seed, Integer status, String response, Instant claimedAt) {
     }
 
-    private boolean insert(String caller, String key, String hash, String claim) {
+    private boolean insert(String caller, String key, String hash, String claim, String seed) {
         try {
             return jdbc.sql("""
-                            INSERT INTO idempotency_keys (caller, idem_key, request_hash, claim, claimed_at)
-                            VALUES (:caller, :key, :hash, :claim, :now)
+                            INSERT INTO idempotency_keys (caller, idem_key, request_hash, claim, seed, claimed_at)
+                            VALUES (:caller, :key, :hash, :claim, :seed, :now)
                             ON CONFLICT DO NOTHING""")
                     .param("caller", caller)
                     .param("key", key)
                     .param("hash", hash)
                     .param("claim", claim)
+                    .param("seed", seed)
                     .param("now", Timestamp.from(Instant.now()))
                     .update() == 1;
         } catch (DuplicateKeyException e) {
@@ -194,13 +261,26 @@ public class IdempotencyKeys {
 
     private Optional<Kept> find(String caller, String key) {
         return jdbc.sql("""
-                        SELECT request_hash, claim, status, response, claimed_at FROM idempotency_keys
+                        SELECT request_hash, claim, seed, status, response, claimed_at FROM idempotency_keys
                         WHERE caller = :caller AND idem_key = :key""")
                 .param("caller", caller)
                 .param("key", key)
-                .query((rs, n) -> new Kept(rs.getString("request_hash"), rs.getString("claim"),
+                .query((rs, n) -> new Kept(rs.getString("request_hash"), rs.getString("claim"), rs.getString("seed"),
                         (Integer) rs.getObject("status"), rs.getString("response"), rs.getTimestamp("claimed_at").toInstant()))
                 .optional();
+    }
+
+    /** Takes over an abandoned claim: true if it was still the one seen (no other retry took it first). */
+    private boolean takeOver(String caller, String key, String abandonedClaim, String claim) {
+        return jdbc.sql("""
+                        UPDATE idempotency_keys SET claim = :claim, claimed_at = :now
+                        WHERE caller = :caller AND idem_key = :key AND claim = :abandoned AND status IS NULL""")
+                .param("claim", claim)
+                .param("now", Timestamp.from(Instant.now()))
+                .param("caller", caller)
+                .param("key", key)
+                .param("abandoned", abandonedClaim)
+                .update() == 1;
     }
 
     private void delete(String caller, String key, String claim) {

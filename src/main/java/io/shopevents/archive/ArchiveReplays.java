@@ -12,7 +12,10 @@ import io.shopevents.api.NotFoundException;
 import io.shopevents.api.PathParameters;
 import io.shopevents.api.UnprocessableException;
 import io.shopevents.event.CloudEventReader;
+import io.shopevents.event.EventKey;
 import io.shopevents.rabbit.ArchiveProperties;
+import io.shopevents.rabbit.RabbitConnections;
+import io.shopevents.store.ProcessedEvents;
 import io.shopevents.rabbit.RabbitTopology;
 import io.shopevents.subscription.Subscription;
 import io.shopevents.subscription.SubscriptionRegistry;
@@ -22,8 +25,6 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.amqp.rabbit.connection.Connection;
-import org.springframework.amqp.rabbit.connection.ConnectionFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
@@ -63,6 +64,8 @@ public class ArchiveReplays {
     private static final Logger log = LoggerFactory.getLogger(ArchiveReplays.class);
     /** The archive is read to its end: after this long without a message, there is none. */
     private static final Duration END_OF_STREAM = Duration.ofSeconds(2);
+    /** A consumer on a stream gets its first message at once if there is one. */
+    private static final Duration FIRST_DELIVERY = Duration.ofMillis(500);
     /** A replay not heard of for this long was running on an instance that stopped. */
     private static final Duration ABANDONED = Duration.ofSeconds(60);
     private static final int CONFIRM_BATCH = 100;
@@ -71,9 +74,10 @@ public class ArchiveReplays {
     @Schema(description = "Which archived events to replay into the subscription.")
     public record ArchiveReplayRequest(
             @Schema(requiredMode = Schema.RequiredMode.REQUIRED, format = "date-time", example = "2026-11-25T10:00:00Z",
-                    description = "The range's start (events published at or after it).") String from,
+                    description = "The range's start: events the broker received at or after it (to the second; the event's"
+                            + " own time plays no part).") String from,
             @Schema(format = "date-time", example = "2026-11-25T11:00:00Z",
-                    description = "The range's end (events published before it); now when left out.") String to,
+                    description = "The range's end: events the broker received before it; now when left out.") String to,
             @Schema(description = "Only these event types (all the subscription takes when left out).") List<String> types) {
     }
 
@@ -95,7 +99,8 @@ public class ArchiveReplays {
             @Schema(nullable = true, format = "date-time") String finishedAt) {
     }
 
-    private final ConnectionFactory connectionFactory;
+    private final RabbitConnections connections;
+    private final ProcessedEvents processedEvents;
     private final JdbcClient jdbc;
     private final ObjectMapper mapper;
     private final CloudEventReader reader;
@@ -108,9 +113,10 @@ public class ArchiveReplays {
         return thread;
     });
 
-    public ArchiveReplays(ConnectionFactory connectionFactory, JdbcClient jdbc, ObjectMapper mapper, CloudEventReader reader,
+    public ArchiveReplays(RabbitConnections connections, ProcessedEvents processedEvents, JdbcClient jdbc, ObjectMapper mapper, CloudEventReader reader,
                           SubscriptionRegistry subscriptions, PathParameters pathParameters, ArchiveProperties archive) {
-        this.connectionFactory = connectionFactory;
+        this.connections = connections;
+        this.processedEvents = processedEvents;
         this.jdbc = jdbc;
         this.mapper = mapper;
         this.reader = reader;
@@ -190,40 +196,38 @@ public class ArchiveReplays {
                 .orElseThrow(() -> new NotFoundException("no replay " + id + " of subscription " + subscription));
     }
 
-    /** Reads the range from the archive and sends what the subscription takes to its queue. */
+    /**
+     * Reads the range from the archive and sends what the subscription takes to its queue. The range
+     * is the archive's own: from the first event the broker received at {@code from} (to the second,
+     * the precision of AMQP times) to the first it received at {@code to}, exclusive; an event's own
+     * {@code time}, which its producer chose, plays no part. Events withdrawn at publication (their
+     * callers heard 503) are skipped: a replay never applies what was refused.
+     */
     private void run(String id, Subscription subscription, Instant from, Instant to, Set<String> types) {
         long sent = 0;
         long skipped = 0;
         long lastSaved = System.nanoTime();
         long nanosPerEvent = TimeUnit.SECONDS.toNanos(1) / archive.replayRate();
         long started = System.nanoTime();
-        try (Connection connection = connectionFactory.createConnection();
-             Channel channel = connection.createChannel(false)) {
+        Channel channel = null;
+        try {
+            channel = connections.operationChannel();
+            // a stream gives a consumer nothing without a prefetch limit
             channel.basicQos(CONFIRM_BATCH * 2);
+            Long end = offsetAt(channel, to);
             channel.confirmSelect();
-            LinkedBlockingQueue<Delivery> arrived = new LinkedBlockingQueue<>();
-            String tag = channel.basicConsume(RabbitTopology.ARCHIVE, false, Map.of("x-stream-offset", Date.from(from)),
-                    new DefaultConsumer(channel) {
-                        @Override
-                        public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-                            arrived.add(new Delivery(envelope, properties, body));
-                        }
-                    });
+            Stream range = new Stream(channel, Date.from(from));
             int unconfirmed = 0;
-            long lastTag = 0;
             Delivery delivery;
-            while ((delivery = arrived.poll(END_OF_STREAM.toMillis(), TimeUnit.MILLISECONDS)) != null) {
-                lastTag = delivery.envelope().getDeliveryTag();
-                Map<String, Object> headers = delivery.properties().getHeaders() == null ? Map.of() : delivery.properties().getHeaders();
-                Instant time = reader.timeOf(delivery.body(), headers);
-                if (time == null && delivery.properties().getTimestamp() != null) {
-                    time = delivery.properties().getTimestamp().toInstant();
+            while ((delivery = range.next()) != null) {
+                Long offset = delivery.offset();
+                if (end != null && offset != null && offset >= end) {
+                    break; // the first event received at the range's end: the range is over
                 }
-                if (time != null && !time.isBefore(to)) {
-                    break; // the archive is in publication order: the range is over
-                }
+                Map<String, Object> headers = delivery.headers();
                 String type = reader.typeOf(delivery.body(), headers);
-                if ((time != null && time.isBefore(from)) || type == null || !types.contains(type)) {
+                EventKey key = reader.keyOf(delivery.body(), headers);
+                if (type == null || !types.contains(type) || (key != null && processedEvents.isWithdrawn(key.source(), key.id()))) {
                     skipped++;
                 } else {
                     Map<String, Object> copy = new HashMap<>(headers);
@@ -237,9 +241,7 @@ public class ArchiveReplays {
                     }
                     pace(started, sent, nanosPerEvent);
                 }
-                if (lastTag % CONFIRM_BATCH == 0) {
-                    channel.basicAck(lastTag, true);
-                }
+                range.taken(delivery);
                 if (System.nanoTime() - lastSaved > TimeUnit.SECONDS.toNanos(1)) {
                     progress(id, sent, skipped);
                     lastSaved = System.nanoTime();
@@ -248,7 +250,7 @@ public class ArchiveReplays {
             if (unconfirmed > 0) {
                 channel.waitForConfirmsOrDie(30_000);
             }
-            channel.basicCancel(tag);
+            range.cancel();
             finish(id, "DONE", sent, skipped, null);
             log.info("replay {} into subscription {}: {} events sent, {} skipped", id, subscription.name(), sent, skipped);
         } catch (InterruptedException e) {
@@ -258,37 +260,110 @@ public class ArchiveReplays {
             log.warn("replay {} into subscription {} failed after {} events: {}", id, subscription.name(), sent, e.toString());
             finish(id, "FAILED", sent, skipped, "failed after " + sent + " events: " + e.getMessage() + "; start it again"
                     + " (events applied before are skipped)");
+        } finally {
+            if (channel != null) {
+                RabbitConnections.close(channel);
+            }
         }
     }
 
-    private record Delivery(Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+    /**
+     * The archive's offset of the first event the broker received at this time (the end of a range,
+     * exclusive), or, when none came after it, the offset after the last event there is now; null
+     * for an empty archive. So consecutive ranges ([a, b), [b, c)) replay every event once.
+     */
+    private Long offsetAt(Channel channel, Instant time) throws IOException, InterruptedException {
+        Stream at = new Stream(channel, Date.from(time));
+        Delivery first = at.next(FIRST_DELIVERY);
+        at.cancel();
+        if (first != null && first.offset() != null) {
+            return first.offset();
+        }
+        Stream last = new Stream(channel, "last");
+        Long end = null;
+        for (Delivery d; (d = last.next(FIRST_DELIVERY)) != null; ) {
+            if (d.offset() != null) {
+                end = end == null ? d.offset() + 1 : Math.max(end, d.offset() + 1);
+            }
+        }
+        last.cancel();
+        return end;
     }
 
-    /** When the archive's oldest event was published; null when the archive is empty. */
-    private Instant firstArchived() {
-        try (Connection connection = connectionFactory.createConnection();
-             Channel channel = connection.createChannel(false)) {
-            channel.basicQos(1);
-            LinkedBlockingQueue<Delivery> arrived = new LinkedBlockingQueue<>();
-            String tag = channel.basicConsume(RabbitTopology.ARCHIVE, false, Map.of("x-stream-offset", "first"),
+    private record Delivery(Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+        Map<String, Object> headers() {
+            return properties.getHeaders() == null ? Map.of() : properties.getHeaders();
+        }
+
+        /** Where the event is in the archive (the broker tells each delivery from a stream). */
+        Long offset() {
+            return headers().get("x-stream-offset") instanceof Number n ? n.longValue() : null;
+        }
+    }
+
+    /** A consumer on the archive from a point (a time, an offset, "first", "last"), on an operation's channel. */
+    private static final class Stream {
+        private final Channel channel;
+        private final LinkedBlockingQueue<Delivery> arrived = new LinkedBlockingQueue<>();
+        private final String tag;
+
+        Stream(Channel channel, Object offset) throws IOException {
+            this.channel = channel;
+            this.tag = channel.basicConsume(RabbitTopology.ARCHIVE, false, Map.of("x-stream-offset", offset),
                     new DefaultConsumer(channel) {
                         @Override
                         public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
                             arrived.add(new Delivery(envelope, properties, body));
                         }
                     });
-            Delivery first = arrived.poll(END_OF_STREAM.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        /** The next event, or null once none has come for a while: the end of the archive. */
+        Delivery next() throws InterruptedException {
+            return next(END_OF_STREAM);
+        }
+
+        Delivery next(Duration wait) throws InterruptedException {
+            return arrived.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        /** Acknowledges what was read now and then, so the broker sends more (a stream takes acks, never nacks). */
+        void taken(Delivery delivery) throws IOException {
+            long tag = delivery.envelope().getDeliveryTag();
+            if (tag % CONFIRM_BATCH == 0) {
+                channel.basicAck(tag, true);
+            }
+        }
+
+        void cancel() throws IOException {
             channel.basicCancel(tag);
+        }
+    }
+
+    /** When the archive's oldest event was published; null when the archive is empty. */
+    private Instant firstArchived() {
+        Channel channel = null;
+        try {
+            channel = connections.operationChannel();
+            channel.basicQos(1);
+            Stream stream = new Stream(channel, "first");
+            Delivery first = stream.next();
+            stream.cancel();
             if (first == null) {
                 return null;
             }
-            Instant time = reader.timeOf(first.body(), first.properties().getHeaders() == null ? Map.of() : first.properties().getHeaders());
-            return time != null ? time : first.properties().getTimestamp() != null ? first.properties().getTimestamp().toInstant() : Instant.EPOCH;
-        } catch (IOException | TimeoutException e) {
+            Instant time = first.properties().getTimestamp() != null ? first.properties().getTimestamp().toInstant()
+                    : reader.timeOf(first.body(), first.headers());
+            return time != null ? time : Instant.EPOCH;
+        } catch (IOException | RuntimeException e) {
             throw new ConflictException("the archive cannot be read now: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ConflictException("interrupted while reading the archive");
+        } finally {
+            if (channel != null) {
+                RabbitConnections.close(channel);
+            }
         }
     }
 

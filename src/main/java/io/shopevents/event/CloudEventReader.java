@@ -6,6 +6,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.util.MimeType;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -36,6 +37,10 @@ public class CloudEventReader {
     static final int MAX_ID_LENGTH = 128;
     static final int MAX_SOURCE_LENGTH = 256;
     private static final Pattern TRACEPARENT = Pattern.compile("00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
+    /** No event of a shop happened before this; a time before it is a producer's mistake. */
+    static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
+    /** How far ahead of this machine's clock an event's time may be (another machine's clock). */
+    static final Duration AHEAD = Duration.ofDays(1);
 
     private final ObjectMapper mapper;
     private final EventDataValidator validator;
@@ -76,7 +81,23 @@ public class CloudEventReader {
         }
     }
 
-    /** When a message says its event happened (CloudEvents time), if it says so; for replays from the archive. */
+    /** The event's source and id, if the message says both; for replays from the archive. */
+    public EventKey keyOf(byte[] body, Map<String, Object> headers) {
+        if (isBinary(headers)) {
+            Object source = attribute(headers, "source");
+            Object id = attribute(headers, "id");
+            return source == null || id == null ? null : new EventKey(source.toString(), id.toString());
+        }
+        try {
+            JsonNode json = mapper.readTree(body);
+            return json != null && json.path("source").isTextual() && json.path("id").isTextual()
+                    ? new EventKey(json.get("source").asText(), json.get("id").asText()) : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** When a message says its event happened (CloudEvents time), if it says so. */
     public Instant timeOf(byte[] body, Map<String, Object> headers) {
         Object time;
         if (isBinary(headers)) {
@@ -182,6 +203,9 @@ public class CloudEventReader {
         if (time != null) {
             try {
                 instant = OffsetDateTime.parse(time).toInstant();
+                if (!isSane(instant, Instant.now())) {
+                    errors.add(new FieldError(prefix + "time", "must lie between " + EARLIEST + " and a day from now"));
+                }
             } catch (DateTimeParseException e) {
                 errors.add(new FieldError(prefix + "time", "must be an RFC 3339 timestamp"));
             }
@@ -212,6 +236,11 @@ public class CloudEventReader {
         return parse(bytes, "data_base64");
     }
 
+    /** Whether an event's time lies in the window every part of the service can work with (metrics, replays). */
+    static boolean isSane(Instant time, Instant now) {
+        return !time.isBefore(EARLIEST) && !time.isAfter(now.plus(AHEAD));
+    }
+
     /** application/json, text/json, application/vnd.x+json; with or without parameters. */
     static boolean isJson(String contentType) {
         try {
@@ -237,7 +266,9 @@ public class CloudEventReader {
     private static void requireText(List<FieldError> errors, String field, String value, int maxLength) {
         if (value == null || value.isBlank()) {
             errors.add(new FieldError(field, "is required"));
-        } else if (value.length() > maxLength) {
+        } else if (value.codePointCount(0, value.length()) > maxLength) {
+            // characters as JSON Schema counts them (code points): one limit at the edge, in the
+            // schemas and in the database columns
             errors.add(new FieldError(field, "must be at most " + maxLength + " characters"));
         } else if (TextRules.hasControlCharacter(value)) {
             errors.add(new FieldError(field, "must not contain control characters"));

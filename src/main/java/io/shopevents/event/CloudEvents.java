@@ -12,7 +12,6 @@ import org.springframework.stereotype.Component;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * The REST edge's side of CloudEvents: checks a request's data against its type's schema and wraps
@@ -25,6 +24,11 @@ public class CloudEvents {
     public static final String TYPE_PROPERTY = "eventType";
     public static final String ID_PROPERTY = "eventId";
     public static final String SOURCE_PROPERTY = "eventSource";
+    /**
+     * Set once something the call published may take effect (the broker confirmed it, or its fate
+     * is not known): the call's Idempotency-Key must then stay claimed, never be given back.
+     */
+    public static final String PUBLISHED_PROPERTY = "eventPublished";
 
     private final ObjectMapper mapper;
     private final EventTracing tracing;
@@ -63,7 +67,10 @@ public class CloudEvents {
         }
     }
 
-    /** Puts event data into a new envelope with a fresh id; id and source are kept as exchange properties. */
+    /**
+     * Puts event data into a new envelope with a fresh id (derived from the call's Idempotency-Key if
+     * it has one, {@link EventIds}); id and source are kept as exchange properties.
+     */
     public CloudEvent wrap(Object data, @ExchangeProperty(TYPE_PROPERTY) String type, Exchange exchange) {
         JsonNode tree = mapper.valueToTree(data);
         EventType builtIn = EventType.byName(type).orElse(null);
@@ -72,7 +79,7 @@ public class CloudEvents {
         }
         String source = sources.of(builtIn != null ? builtIn.path() : CustomEventTypes.path(type));
         String subject = builtIn != null ? tree.path(builtIn.subjectField()).asText(null) : null;
-        String id = UUID.randomUUID().toString();
+        String id = EventIds.of(exchange.getProperty(EventIds.SEED_PROPERTY, String.class), 0);
         exchange.setProperty(ID_PROPERTY, id);
         exchange.setProperty(SOURCE_PROPERTY, source);
         return new CloudEvent(CloudEvent.SPEC_VERSION, id, type, source, subject,
@@ -80,7 +87,9 @@ public class CloudEvents {
     }
 
     /** The REST answer for an event the broker has confirmed. */
-    public EventAccepted accepted(@ExchangeProperty(ID_PROPERTY) String id, @ExchangeProperty(TYPE_PROPERTY) String type) {
+    public EventAccepted accepted(@ExchangeProperty(ID_PROPERTY) String id, @ExchangeProperty(TYPE_PROPERTY) String type,
+                                  Exchange exchange) {
+        exchange.setProperty(PUBLISHED_PROPERTY, true);
         return new EventAccepted(id, type);
     }
 

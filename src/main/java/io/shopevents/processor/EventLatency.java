@@ -18,6 +18,9 @@ import java.util.concurrent.ConcurrentHashMap;
 @Component("eventLatency")
 public class EventLatency {
 
+    /** Longer than any event waits here (retries end after hours), and far from a Duration's nanosecond limit. */
+    private static final Duration LONGEST = Duration.ofDays(30);
+
     private final MeterRegistry registry;
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
@@ -25,9 +28,14 @@ public class EventLatency {
         this.registry = registry;
     }
 
+    /** Records the event's latency; never throws (an event's time is the producer's, not ours). */
     public void record(CloudEvent event, String subscription) {
         if (event.time() == null) {
             return; // the envelope's time is optional; a hand-published event may leave it out
+        }
+        Duration latency = Duration.between(event.time(), Instant.now());
+        if (latency.isNegative() || latency.compareTo(LONGEST) > 0) {
+            return; // another machine's clock, or an event imported from the past: no latency of ours
         }
         timers.computeIfAbsent(event.type() + " " + subscription, key -> Timer.builder("shop.events.latency")
                         .description("From the event's time (its publication) to the end of its processing by a subscription")
@@ -37,6 +45,6 @@ public class EventLatency {
                         .minimumExpectedValue(Duration.ofMillis(1))
                         .maximumExpectedValue(Duration.ofSeconds(30))
                         .register(registry))
-                .record(Duration.between(event.time(), Instant.now()));
+                .record(latency);
     }
 }

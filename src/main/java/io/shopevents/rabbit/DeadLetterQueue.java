@@ -16,7 +16,6 @@ import org.apache.camel.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.amqp.rabbit.core.RabbitAdmin;
-import org.springframework.amqp.rabbit.core.RabbitTemplate;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
@@ -115,7 +114,7 @@ public class DeadLetterQueue {
                         DeadLetter letter, Instant failedAt) {
     }
 
-    private final RabbitTemplate rabbit;
+    private final RabbitConnections connections;
     private final RabbitAdmin admin;
     private final ObjectMapper mapper;
     private final CloudEventReader reader;
@@ -124,11 +123,11 @@ public class DeadLetterQueue {
     private final Duration timeLimit;
     private final ReentrantLock oneAtATime = new ReentrantLock();
 
-    public DeadLetterQueue(RabbitTemplate rabbit, RabbitAdmin admin, ObjectMapper mapper, CloudEventReader reader,
+    public DeadLetterQueue(RabbitConnections connections, RabbitAdmin admin, ObjectMapper mapper, CloudEventReader reader,
                            @Value("${shop.publish.confirm-timeout}") long confirmTimeout,
                            @Value("${shop.dead-letters.scan-limit}") int scanLimit,
                            @Value("${shop.dead-letters.time-limit}") Duration timeLimit) {
-        this.rabbit = rabbit;
+        this.connections = connections;
         this.admin = admin;
         this.mapper = mapper;
         this.reader = reader;
@@ -260,7 +259,14 @@ public class DeadLetterQueue {
             throw new ConflictException("another listing or replay of the dead letters is running; try again");
         }
         try {
-            return rabbit.execute(channel -> scan(channel, work));
+            Channel channel = connections.operationChannel();
+            try {
+                return scan(channel, work);
+            } catch (IOException e) {
+                throw new org.springframework.amqp.AmqpIOException(e);
+            } finally {
+                RabbitConnections.close(channel);
+            }
         } finally {
             oneAtATime.unlock();
         }
@@ -315,7 +321,6 @@ public class DeadLetterQueue {
             throw new IOException("interrupted while taking the dead letters", e);
         } finally {
             channel.basicCancel(tag);
-            channel.basicQos(0); // the channel goes back to the cache
             arrived.forEach(late -> unacknowledged.add(late.tag()));
             // give back, in the order they came, every letter not replayed
             if (!unacknowledged.isEmpty() && channel.isOpen()) {
@@ -440,22 +445,24 @@ public class DeadLetterQueue {
         return text(binary);
     }
 
+    /** The ids a replay's body names; null for no body at all (replay by limit, or all). Anything else is a 400. */
     private Set<String> ids(byte[] body) {
         if (body == null || body.length == 0) {
             return null;
         }
+        String expected = "the body must be {\"ids\":[\"<dead letter id>\", ...]} with 1 to 10000 ids, or no body at all"
+                + " to replay the oldest limit (or all)";
         JsonNode json;
         try {
             json = mapper.readTree(body);
         } catch (IOException e) {
-            throw new BadRequestException("the body must be JSON, {\"ids\":[\"<dead letter id>\", ...]}");
+            throw new BadRequestException(expected);
         }
-        if (json == null || json.isNull() || json.isEmpty()) {
-            return null;
-        }
-        JsonNode ids = json.get("ids");
-        if (!json.isObject() || json.size() != 1 || ids == null || !ids.isArray() || ids.isEmpty() || ids.size() > 10_000) {
-            throw new BadRequestException("the body must be {\"ids\":[\"<dead letter id>\", ...]} with 1 to 10000 ids");
+        // 0, "x", [], true, null and {} are not a list of ids: replaying everything for them would be a surprise
+        JsonNode ids = json == null ? null : json.get("ids");
+        if (json == null || !json.isObject() || json.size() != 1 || ids == null || !ids.isArray() || ids.isEmpty()
+                || ids.size() > 10_000) {
+            throw new BadRequestException(expected);
         }
         Set<String> wanted = new LinkedHashSet<>();
         for (JsonNode id : ids) {

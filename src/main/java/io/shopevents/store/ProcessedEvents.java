@@ -2,7 +2,6 @@ package io.shopevents.store;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
-import org.springframework.transaction.support.TransactionTemplate;
 
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -40,11 +39,8 @@ public class ProcessedEvents {
     }
 
     private final JdbcClient jdbc;
-    private final TransactionTemplate transaction;
-
-    public ProcessedEvents(JdbcClient jdbc, TransactionTemplate transaction) {
+    public ProcessedEvents(JdbcClient jdbc) {
         this.jdbc = jdbc;
-        this.transaction = transaction;
     }
 
     /**
@@ -59,20 +55,34 @@ public class ProcessedEvents {
     }
 
     /**
-     * Makes sure none of these subscriptions will ever apply this event; false if one already has,
-     * in which case the event took effect and nothing is withdrawn. Waits for a subscription
-     * applying it right now.
+     * In the caller's transaction: makes sure none of these subscriptions will ever apply this event,
+     * and records it as withdrawn for any subscription a replay from the archive may feed later.
+     * False if one has applied it already: the event took effect, and the caller must roll back.
+     * Waits for a subscription applying it right now (the row lock of its claim).
      */
     public boolean withdraw(String source, String eventId, Collection<String> subscriptions) {
-        return Boolean.TRUE.equals(transaction.execute(status -> {
-            for (String subscription : subscriptions) {
-                if (!insert(subscription, source, eventId, true)) {
-                    status.setRollbackOnly();
-                    return false;
-                }
+        for (String subscription : subscriptions) {
+            if (!insert(subscription, source, eventId, true)) {
+                return false;
             }
-            return true;
-        }));
+        }
+        jdbc.sql("""
+                        INSERT INTO withdrawn_events (event_source, event_id, withdrawn_at) VALUES (:source, :eventId, :now)
+                        ON CONFLICT DO NOTHING""")
+                .param("source", source)
+                .param("eventId", eventId)
+                .param("now", Timestamp.from(Instant.now()))
+                .update();
+        return true;
+    }
+
+    /** Whether the event was withdrawn: its publisher heard 503, and nothing may apply it. */
+    public boolean isWithdrawn(String source, String eventId) {
+        return jdbc.sql("SELECT COUNT(*) FROM withdrawn_events WHERE event_source = :source AND event_id = :eventId")
+                .param("source", source)
+                .param("eventId", eventId)
+                .query(Integer.class)
+                .single() > 0;
     }
 
     private boolean insert(String subscription, String source, String eventId, boolean withdrawn) {

@@ -1,5 +1,7 @@
 package io.shopevents.subscription;
 
+import org.springframework.dao.DataIntegrityViolationException;
+
 /**
  * A failure that no retry can mend (a body that breaks its schema, an address the mail server
  * refuses): the message is dead-lettered on the first attempt. Any other exception is taken as
@@ -16,10 +18,15 @@ public class PermanentFailureException extends RuntimeException {
         super(message, cause);
     }
 
-    /** Whether this failure, or one it was caused by, is permanent. */
+    /**
+     * Whether this failure, or one it was caused by, is permanent: ours, or the database refusing
+     * the event's data (a value too long, a constraint broken), which no retry changes. Such a
+     * failure says nothing about the downstream being down, so it never opens the circuit breaker.
+     */
     public static boolean isPermanent(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof PermanentFailureException) {
+            if (t instanceof PermanentFailureException || t instanceof DataIntegrityViolationException
+                    || t instanceof java.sql.SQLDataException || t instanceof java.sql.SQLIntegrityConstraintViolationException) {
                 return true;
             }
         }

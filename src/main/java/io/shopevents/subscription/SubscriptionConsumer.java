@@ -1,5 +1,6 @@
 package io.shopevents.subscription;
 
+import io.shopevents.event.EventKey;
 import org.apache.camel.Processor;
 import org.apache.camel.support.DefaultConsumer;
 import org.slf4j.Logger;
@@ -36,7 +37,7 @@ public class SubscriptionConsumer extends DefaultConsumer {
     /** When the message taken last had entered the queue (for the age of the oldest waiting message). */
     private volatile Instant lastTakenEnqueuedAt;
     /** Events this instance sent to a retry queue and has not taken back yet, with when they were published. */
-    private final Map<String, Instant> retrying = new ConcurrentHashMap<>();
+    private final Map<EventKey, Instant> retrying = new ConcurrentHashMap<>();
     private volatile Instant startedAt;
 
     SubscriptionConsumer(SubscriptionEndpoint endpoint, Processor processor) {
@@ -167,12 +168,12 @@ public class SubscriptionConsumer extends DefaultConsumer {
     }
 
     /** The event is waiting in a retry queue (retried, or parked while the circuit is open). */
-    void retrying(String event, Instant publishedAt) {
+    void retrying(EventKey event, Instant publishedAt) {
         retrying.put(event, publishedAt == null ? Instant.now() : publishedAt);
     }
 
     /** The event is back from its retry queue. */
-    void back(String event) {
+    void back(EventKey event) {
         retrying.remove(event);
     }
 

@@ -3,6 +3,7 @@ package io.shopevents.subscription;
 import com.rabbitmq.client.Channel;
 import io.shopevents.api.CorrelationIds;
 import io.shopevents.event.CloudEvent;
+import io.shopevents.event.EventKey;
 import io.shopevents.event.InvalidEventException;
 import io.shopevents.rabbit.FailureHeaders;
 import io.shopevents.store.ProcessedEvents;
@@ -310,8 +311,8 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         return root == failure ? failure.toString() : failure + " (cause: " + root + ")";
     }
 
-    private static String key(CloudEvent event) {
-        return event.source() + " " + event.id();
+    private static EventKey key(CloudEvent event) {
+        return EventKey.of(event);
     }
 
     /** The routing key the event was published with (kept in a header while it goes round the retry queues). */

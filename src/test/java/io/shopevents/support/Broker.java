@@ -50,6 +50,18 @@ public final class Broker {
         return total;
     }
 
+    /** The tags of the consumers on the queue now: a consumer that was closed and came back has a new one. */
+    public static java.util.Set<String> consumerTags(String queue) {
+        java.util.Set<String> tags = new java.util.TreeSet<>();
+        for (String line : run("rabbitmqctl", "list_consumers", "-q", "--no-table-headers", "queue_name", "consumer_tag").split("\n")) {
+            String[] columns = line.strip().split("\\s+");
+            if (columns.length == 2 && columns[0].equals(queue)) {
+                tags.add(columns[1]);
+            }
+        }
+        return tags;
+    }
+
     /** The names of the queues on the broker that match the pattern. */
     public static java.util.List<String> queuesMatching(String regex) {
         return java.util.Arrays.stream(run("rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name").split("\n"))
