@@ -12,7 +12,7 @@ import io.cloudevents.rw.CloudEventRWException;
 import io.cloudevents.rw.CloudEventWriter;
 import io.shopevents.support.DeadLetters;
 import io.shopevents.support.IntegrationTest;
-import io.shopevents.support.RefusingSmtpRelay;
+import io.shopevents.support.SmtpRelay;
 import jakarta.mail.Message.RecipientType;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
@@ -54,7 +54,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 class DownstreamFidelityIT extends IntegrationTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
-    private static final RefusingSmtpRelay envelope = new RefusingSmtpRelay(greenMailPort(), address -> false);
+    private static final SmtpRelay envelope = new SmtpRelay(greenMailPort(), address -> false);
 
     static {
         applicationSmtpPort = envelope.port();

@@ -2,7 +2,7 @@ package io.shopevents;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.shopevents.support.IntegrationTest;
-import io.shopevents.support.RefusingSmtpRelay;
+import io.shopevents.support.SmtpRelay;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +22,7 @@ import static org.awaitility.Awaitility.await;
 class SmtpRefusalIT extends IntegrationTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static final RefusingSmtpRelay relay = new RefusingSmtpRelay(greenMailPort(), address -> address.contains("refused-"));
+    private static final SmtpRelay relay = new SmtpRelay(greenMailPort(), address -> address.contains("refused-"));
 
     static {
         applicationSmtpPort = relay.port();

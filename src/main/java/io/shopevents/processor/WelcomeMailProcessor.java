@@ -23,6 +23,7 @@ import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * user_registered: sends one welcome mail over SMTP (camel-mail), an HTML part with a plain-text
@@ -83,10 +84,18 @@ public class WelcomeMailProcessor {
                     "To", recipient,
                     "From", from,
                     "Subject", MailText.subject(subject.execute(model).strip()),
+                    // the same on every attempt of this event: a mail system that drops repeats can
+                    "Message-ID", messageId(event),
                     MailConstants.MAIL_ALTERNATIVE_BODY, text.execute(model)));
         } catch (CamelExecutionException e) {
             // name the SMTP failure itself in logs and dead-letter headers, not Camel's wrapper
             Throwable cause = e.getCause() == null ? e : e.getCause();
+            MailInDoubtException inDoubt = inDoubt(cause);
+            if (inDoubt != null) {
+                throw new MailInDoubtException("the welcome mail for user " + user.userId() + " may or may not have"
+                        + " been delivered: " + cause.getMessage() + ". Check the mailbox (Message-ID " + messageId(event)
+                        + ") before replaying this dead letter", inDoubt);
+            }
             String refusal = MailRejectedException.permanentReply(cause);
             if (refusal != null) {
                 throw new MailRejectedException("the mail server refused the welcome mail for user " + user.userId()
@@ -95,6 +104,28 @@ public class WelcomeMailProcessor {
             throw new MailNotSentException("welcome mail for user " + user.userId() + " not sent: " + cause.getMessage(), cause);
         }
         log.info("welcome mail for user {} sent (event {})", user.userId(), event.id());
+    }
+
+    /** One Message-ID per event (source and id), the same on every attempt. */
+    static String messageId(CloudEvent event) {
+        UUID digest = UUID.nameUUIDFromBytes((event.source() + "\n" + event.id()).getBytes(StandardCharsets.UTF_8));
+        return "<welcome." + digest + "@shop-events>";
+    }
+
+    private static MailInDoubtException inDoubt(Throwable failure) {
+        for (Throwable t = failure; t != null; t = next(t)) {
+            if (t instanceof MailInDoubtException doubt) {
+                return doubt;
+            }
+        }
+        return null;
+    }
+
+    private static Throwable next(Throwable t) {
+        if (t instanceof jakarta.mail.MessagingException m && m.getNextException() != null && m.getNextException() != t) {
+            return m.getNextException();
+        }
+        return t.getCause() == t ? null : t.getCause();
     }
 
     private static Template compile(Mustache.Compiler compiler, String location) {

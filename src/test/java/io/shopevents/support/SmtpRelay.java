@@ -9,26 +9,36 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 /**
- * An SMTP relay in front of a real SMTP server (GreenMail) that refuses some recipients for good,
- * as a mail server does for an address it does not have: "RCPT TO:<address>" is answered
- * "550 5.1.1 mailbox unavailable" for the addresses the predicate picks, and everything else is
- * passed through unchanged. It also records every RCPT TO line it sees: the envelope recipients.
+ * An SMTP relay in front of a real SMTP server (GreenMail), with the faults of real mail servers:
+ * <ul>
+ * <li>it refuses some recipients for good, as a mail server does for an address it does not have:
+ * "RCPT TO:&lt;address&gt;" is answered "550 5.1.1 mailbox unavailable" for the addresses the
+ * predicate picks;</li>
+ * <li>it can be slow to confirm a mail: the server has taken it whole, and its reply to the end of
+ * the data ("250 OK") is held back for {@link #confirmAfter}.</li>
+ * </ul>
+ * Everything else is passed through unchanged. It also records every RCPT TO line it sees: the
+ * envelope recipients.
  */
-public final class RefusingSmtpRelay implements AutoCloseable {
+public final class SmtpRelay implements AutoCloseable {
 
     private final ServerSocket server;
     private final int target;
     private final Predicate<String> refused;
     private final List<String> recipients = new CopyOnWriteArrayList<>();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private volatile Duration confirmDelay = Duration.ZERO;
 
-    public RefusingSmtpRelay(int target, Predicate<String> refused) {
+    public SmtpRelay(int target, Predicate<String> refused) {
         this.target = target;
         this.refused = refused;
         try {
@@ -36,13 +46,18 @@ public final class RefusingSmtpRelay implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Thread acceptor = new Thread(this::accept, "refusing-smtp-relay");
+        Thread acceptor = new Thread(this::accept, "smtp-relay");
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
     public int port() {
         return server.getLocalPort();
+    }
+
+    /** From now on, the server's reply to the end of each mail's data reaches the client this much later. */
+    public void confirmAfter(Duration delay) {
+        this.confirmDelay = delay;
     }
 
     /** The address of every RCPT TO command a client sent, in order. */
@@ -57,8 +72,9 @@ public final class RefusingSmtpRelay implements AutoCloseable {
                 Socket upstream = new Socket(InetAddress.getLoopbackAddress(), target);
                 sockets.add(client);
                 sockets.add(upstream);
-                pump(upstream, client); // the server's replies, as they are
-                Thread commands = new Thread(() -> commands(client, upstream), "refusing-smtp-relay-commands");
+                AtomicLong holdUntil = new AtomicLong();
+                pump(upstream, client, holdUntil); // the server's replies, as they are (but maybe late)
+                Thread commands = new Thread(() -> commands(client, upstream, holdUntil), "smtp-relay-commands");
                 commands.setDaemon(true);
                 commands.start();
             } catch (IOException e) {
@@ -68,7 +84,7 @@ public final class RefusingSmtpRelay implements AutoCloseable {
     }
 
     /** The client's lines: refused recipients are answered here; all else goes to the server. */
-    private void commands(Socket client, Socket upstream) {
+    private void commands(Socket client, Socket upstream, AtomicLong holdUntil) {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.ISO_8859_1))) {
             OutputStream toServer = upstream.getOutputStream();
             OutputStream toClient = client.getOutputStream();
@@ -89,6 +105,8 @@ public final class RefusingSmtpRelay implements AutoCloseable {
                     data = true;
                 } else if (data && line.equals(".")) {
                     data = false;
+                    // the reply to this end of the data is held back
+                    holdUntil.set(System.nanoTime() + confirmDelay.toNanos());
                 }
                 toServer.write((line + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
                 toServer.flush();
@@ -101,16 +119,26 @@ public final class RefusingSmtpRelay implements AutoCloseable {
         }
     }
 
-    private static void pump(Socket from, Socket to) {
+    private static void pump(Socket from, Socket to, AtomicLong holdUntil) {
         Thread thread = new Thread(() -> {
+            byte[] buffer = new byte[8192];
             try {
-                from.getInputStream().transferTo(to.getOutputStream());
+                for (int n; (n = from.getInputStream().read(buffer)) >= 0; ) {
+                    long wait = holdUntil.getAndSet(0) - System.nanoTime();
+                    if (wait > 0) {
+                        TimeUnit.NANOSECONDS.sleep(wait);
+                    }
+                    to.getOutputStream().write(buffer, 0, n);
+                    to.getOutputStream().flush();
+                }
             } catch (IOException e) {
                 // closed
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } finally {
                 close(to);
             }
-        }, "refusing-smtp-relay-replies");
+        }, "smtp-relay-replies");
         thread.setDaemon(true);
         thread.start();
     }
@@ -130,6 +158,6 @@ public final class RefusingSmtpRelay implements AutoCloseable {
         } catch (IOException e) {
             // closing anyway
         }
-        sockets.forEach(RefusingSmtpRelay::close);
+        sockets.forEach(SmtpRelay::close);
     }
 }
