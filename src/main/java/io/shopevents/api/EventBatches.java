@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.shopevents.event.CloudEvent;
 import io.shopevents.tracing.EventTracing;
-import io.micrometer.tracing.Span;
 import io.shopevents.event.CloudEventReader;
 import io.shopevents.event.CloudEvents;
 import io.shopevents.event.CustomEventTypes;
@@ -18,40 +17,29 @@ import io.shopevents.event.InvalidEventException;
 import io.shopevents.event.JsonDocuments;
 import io.shopevents.event.EventIds;
 import io.shopevents.event.EventKey;
-import io.shopevents.rabbit.RabbitTopology;
+import io.shopevents.rabbit.Publication;
 import io.swagger.v3.oas.annotations.media.Schema;
 import org.apache.camel.Exchange;
-import org.apache.camel.ExchangeProperty;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.amqp.AmqpException;
-import org.springframework.amqp.core.Message;
-import org.springframework.amqp.core.MessageDeliveryMode;
-import org.springframework.amqp.core.MessageProperties;
-import org.springframework.amqp.rabbit.core.RabbitTemplate;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.HttpStatus;
-import org.springframework.security.core.Authentication;
-import org.springframework.security.core.GrantedAuthority;
-import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.stereotype.Component;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * POST /api/events: a batch of CloudEvents (the CloudEvents JSON batch format, a JSON array,
  * Content-Type application/cloudevents-batch+json), up to {@value #MAX_EVENTS} events in at most
  * 1 MiB. Each item is checked as a single call would be (envelope, data against its type's schema,
- * the caller's scope for its type); the valid ones are published in request order and confirmed by
- * the broker together; the answer gives each item's outcome in request order.
+ * the caller's scope for its type); the valid ones are published in request order on one channel
+ * (eventPublisher, publish.camel.yaml); the answer gives each item's outcome in request order.
  */
 @Component("eventBatches")
 public class EventBatches {
@@ -59,8 +47,8 @@ public class EventBatches {
     private static final Logger log = LoggerFactory.getLogger(EventBatches.class);
     public static final int MAX_EVENTS = 1000;
     public static final String MEDIA_TYPE = "application/cloudevents-batch+json";
-    /** The most bytes an AMQP property such as message_id holds. */
-    private static final int AMQP_SHORT_STRING = 255;
+    private static final String OUTCOMES_PROPERTY = "batchOutcomes";
+    private static final String INDEXES_PROPERTY = "batchIndexes";
 
     private final ObjectMapper mapper;
     private final EventTracing tracing;
@@ -68,22 +56,15 @@ public class EventBatches {
     private final CustomEventTypes customTypes;
     private final EventSources sources;
     private final UnconfirmedEvents unconfirmed;
-    private final RabbitTemplate rabbit;
-    private final long confirmTimeout;
 
     public EventBatches(ObjectMapper mapper, CloudEventReader reader, CustomEventTypes customTypes, EventSources sources,
-                        UnconfirmedEvents unconfirmed, RabbitTemplate rabbit, EventTracing tracing,
-                        @Value("${shop.publish.confirm-timeout}") long confirmTimeout) {
+                        UnconfirmedEvents unconfirmed, EventTracing tracing) {
         this.tracing = tracing;
         this.mapper = mapper;
         this.reader = reader;
         this.customTypes = customTypes;
         this.sources = sources;
         this.unconfirmed = unconfirmed;
-        // the publishers' connection, as the single calls' route uses (publish.camel.yaml)
-        this.rabbit = new RabbitTemplate(rabbit.getConnectionFactory());
-        this.rabbit.setUsePublisherConnection(true);
-        this.confirmTimeout = confirmTimeout;
     }
 
     /** What became of one item. */
@@ -128,8 +109,12 @@ public class EventBatches {
                     description = "The event's data, as the single call for its type takes it") JsonNode data) {
     }
 
-    /** Reads, checks and publishes the batch (the request body); the outcome of each event. */
-    public BatchOutcome publish(byte[] body, @ExchangeProperty(CorrelationIds.KEY) String correlationId, Exchange exchange) {
+    /**
+     * Reads and checks the batch (the request body): the valid events, to be published in order
+     * (eventPublisher); the outcome of each refused one is kept for {@link #outcome}. The call weighs
+     * as many calls as it has valid events, or is refused at once (503) when they do not fit now.
+     */
+    public List<Publication> read(byte[] body, Exchange exchange) {
         JsonNode batch = JsonDocuments.read(mapper, body, "the request body");
         if (!batch.isArray()) {
             throw new BadRequestException("a batch is a JSON array of CloudEvents (Content-Type " + MEDIA_TYPE + ")");
@@ -137,9 +122,10 @@ public class EventBatches {
         if (batch.size() > MAX_EVENTS) {
             throw new PayloadTooLargeException("a batch holds at most " + MAX_EVENTS + " events; this one has " + batch.size());
         }
-        Set<String> scopes = callerScopes();
+        Set<String> scopes = callerScopes(exchange);
         Outcome[] outcomes = new Outcome[batch.size()];
-        List<Pending> pending = new ArrayList<>();
+        List<Publication> valid = new ArrayList<>();
+        List<Integer> indexes = new ArrayList<>();
         Map<EventKey, Integer> seen = new HashMap<>();
         String seed = exchange.getProperty(EventIds.SEED_PROPERTY, String.class);
         for (int i = 0; i < batch.size(); i++) {
@@ -154,24 +140,60 @@ public class EventBatches {
                             + " this event when the batch was first sent, so it was not accepted; send it again", List.of());
                     continue;
                 }
-                pending.add(new Pending(i, event, bytes(event)));
+                valid.add(new Publication(event));
+                indexes.add(i);
             } catch (InvalidEventException e) {
                 outcomes[i] = refused(i, typeOf(batch.get(i)), HttpStatus.BAD_REQUEST, e.getMessage(), e.errors());
             } catch (ScopeMissing e) {
                 outcomes[i] = refused(i, e.type, HttpStatus.FORBIDDEN, e.getMessage(), List.of());
             }
         }
-        for (Pending event : publishConfirmed(pending, correlationId, exchange)) {
-            outcomes[event.index] = event.outcome;
+        Admission.Permit permit = exchange.getProperty(ApiCall.PERMIT_PROPERTY, Admission.Permit.class);
+        if (permit != null && !permit.widen(valid.size())) {
+            throw new NotAcceptedException("the service is at capacity for a batch of " + valid.size()
+                    + " events; retry in a second, or send smaller batches");
+        }
+        exchange.setProperty(OUTCOMES_PROPERTY, outcomes);
+        exchange.setProperty(INDEXES_PROPERTY, indexes);
+        return valid;
+    }
+
+    /**
+     * The answer, once the valid events' confirms are in: each confirmed event is accepted; each
+     * one not confirmed is withdrawn (a copy that reached a queue changes nothing) and refused with
+     * 503, unless a subscription applied it meanwhile. If the broker took none, the call is a 503.
+     */
+    @SuppressWarnings("unchecked")
+    public BatchOutcome outcome(List<Publication> published, Exchange exchange) {
+        Outcome[] outcomes = exchange.getProperty(OUTCOMES_PROPERTY, Outcome[].class);
+        List<Integer> indexes = exchange.getProperty(INDEXES_PROPERTY, List.class);
+        for (int i = 0; i < published.size(); i++) {
+            Publication publication = published.get(i);
+            int index = indexes.get(i);
+            CloudEvent event = publication.event();
+            UnconfirmedEvents.Fate fate = publication.confirmed() ? UnconfirmedEvents.Fate.APPLIED
+                    : unconfirmed.fateOf(event.source(), event.id(), publication.failure(), exchange);
+            if (fate == UnconfirmedEvents.Fate.UNKNOWN) {
+                exchange.setProperty(CloudEvents.PUBLISHED_PROPERTY, true);
+            }
+            outcomes[index] = fate == UnconfirmedEvents.Fate.APPLIED
+                    ? new Outcome(index, HttpStatus.ACCEPTED.value(), event.id(), event.type(), null)
+                    : refused(index, event.type(), HttpStatus.SERVICE_UNAVAILABLE,
+                    "the message broker did not confirm the event, so it was not accepted; send it again", List.of());
+        }
+        if (published.stream().anyMatch(p -> !p.confirmed())) {
+            log.warn("{} of a batch's {} events were not confirmed by the broker ({}); withdrawn unless applied",
+                    published.stream().filter(p -> !p.confirmed()).count(), published.size(),
+                    published.stream().filter(p -> !p.confirmed()).findFirst().map(Publication::failure).orElse(""));
         }
         List<Outcome> all = List.of(outcomes);
         int accepted = (int) all.stream().filter(o -> o.status == HttpStatus.ACCEPTED.value()).count();
         if (accepted > 0) {
             exchange.setProperty(CloudEvents.PUBLISHED_PROPERTY, true);
         }
-        if (accepted == 0 && !pending.isEmpty()) {
+        if (accepted == 0 && !published.isEmpty()) {
             // the broker took none of them: the whole call is a 503, as a single call's would be
-            throw new AmqpException("the broker confirmed none of the batch's " + pending.size() + " valid events");
+            throw new AmqpException("the broker confirmed none of the batch's " + published.size() + " valid events");
         }
         return new BatchOutcome(accepted, all.size() - accepted, all);
     }
@@ -215,81 +237,12 @@ public class EventBatches {
                 event.traceparent() != null ? event.traceparent() : tracing.traceparent());
     }
 
-    /**
-     * Publishes the events on one channel, in order, then waits once for the broker's confirms. If
-     * they do not all come, each event is withdrawn (a copy that reached a queue changes nothing)
-     * and refused with 503, unless a subscription applied it meanwhile.
-     */
-    private List<Pending> publishConfirmed(List<Pending> events, String correlationId, Exchange exchange) {
-        if (events.isEmpty()) {
-            return events;
-        }
-        String failure;
-        Span span = tracing.startChild("publish " + RabbitTopology.EXCHANGE, Span.Kind.PRODUCER);
-        try {
-            rabbit.invoke(operations -> {
-                for (Pending event : events) {
-                    operations.send(RabbitTopology.EXCHANGE, event.event.type(), message(event, correlationId, span));
-                }
-                operations.waitForConfirmsOrDie(confirmTimeout);
-                return null;
-            });
-            events.forEach(event -> event.outcome = accepted(event));
-            return events;
-        } catch (RuntimeException e) {
-            // not all confirmed (nack, timeout, connection lost): which ones were is not known
-            failure = e.getMessage();
-            span.error(e);
-        } finally {
-            span.end();
-        }
-        log.warn("a batch of {} events was not confirmed by the broker ({}); withdrawing them", events.size(), failure);
-        for (Pending event : events) {
-            UnconfirmedEvents.Fate fate = unconfirmed.fateOf(event.event.source(), event.event.id(), failure, exchange);
-            if (fate == UnconfirmedEvents.Fate.UNKNOWN) {
-                exchange.setProperty(CloudEvents.PUBLISHED_PROPERTY, true);
-            }
-            event.outcome = fate == UnconfirmedEvents.Fate.APPLIED
-                    ? accepted(event)
-                    : refused(event.index, event.event.type(), HttpStatus.SERVICE_UNAVAILABLE,
-                    "the message broker did not confirm the event, so it was not accepted; send it again", List.of());
-        }
-        return events;
-    }
-
-    private Message message(Pending event, String correlationId, Span span) {
-        MessageProperties properties = new MessageProperties();
-        tracing.inject(span, properties::setHeader);
-        properties.setContentType(CloudEvent.STRUCTURED_JSON);
-        properties.setDeliveryMode(MessageDeliveryMode.PERSISTENT);
-        if (event.event.id().getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= AMQP_SHORT_STRING) {
-            // an AMQP short string; a longer id (128 characters may be 512 bytes) travels in the event only
-            properties.setMessageId(event.event.id());
-        }
-        properties.setType(event.event.type());
-        properties.setCorrelationId(correlationId);
-        properties.setTimestamp(new Date());
-        return new Message(event.body, properties);
-    }
-
-    private byte[] bytes(CloudEvent event) {
-        try {
-            return mapper.writeValueAsBytes(event);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write event " + event.id(), e);
-        }
-    }
-
     private Object bind(JsonNode data, Class<?> type) {
         try {
             return mapper.treeToValue(data, type);
         } catch (JsonProcessingException e) {
             throw new InvalidEventException("cannot read the data: " + e.getOriginalMessage());
         }
-    }
-
-    private static Outcome accepted(Pending event) {
-        return new Outcome(event.index, HttpStatus.ACCEPTED.value(), event.event.id(), event.event.type(), null);
     }
 
     private static Outcome refused(int index, String type, HttpStatus status, String detail, List<FieldError> errors) {
@@ -302,28 +255,11 @@ public class EventBatches {
         return item.path("type").isTextual() ? item.get("type").asText() : null;
     }
 
-    private static Set<String> callerScopes() {
-        Authentication caller = SecurityContextHolder.getContext().getAuthentication();
-        if (caller == null) {
-            return Set.of();
-        }
-        return caller.getAuthorities().stream().map(GrantedAuthority::getAuthority)
-                .filter(a -> a.startsWith("SCOPE_")).map(a -> a.substring("SCOPE_".length()))
-                .collect(Collectors.toUnmodifiableSet());
-    }
-
-    /** A valid event on its way to the broker. */
-    private static final class Pending {
-        final int index;
-        final CloudEvent event;
-        final byte[] body;
-        Outcome outcome;
-
-        Pending(int index, CloudEvent event, byte[] body) {
-            this.index = index;
-            this.event = event;
-            this.body = body;
-        }
+    /** The scopes of the caller's API key (the call may run on a thread its security filter never saw). */
+    @SuppressWarnings("unchecked")
+    private static Set<String> callerScopes(Exchange exchange) {
+        Set<String> scopes = exchange.getProperty(ApiCall.SCOPES_PROPERTY, Set.class);
+        return scopes == null ? Set.of() : scopes;
     }
 
     private static final class ScopeMissing extends RuntimeException {

@@ -21,7 +21,8 @@ public class ProblemResponses {
         }
         if (cause instanceof InvalidEventException || cause instanceof NotFoundException
                 || cause instanceof BadRequestException || cause instanceof ConflictException
-                || cause instanceof UnprocessableException || cause instanceof PayloadTooLargeException) {
+                || cause instanceof UnprocessableException || cause instanceof PayloadTooLargeException
+                || cause instanceof NotAcceptedException) {
             return Problem.of(status, title, cause.getMessage());
         }
         if (status == HttpStatus.SERVICE_UNAVAILABLE.value()) {

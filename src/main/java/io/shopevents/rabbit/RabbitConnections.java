@@ -26,7 +26,8 @@ import java.util.concurrent.TimeoutException;
  * <li>consumers: the subscriptions' consumers, their retries and dead letters (Spring Boot's
  * connection factory);</li>
  * <li>publisher: the events the API publishes, so acknowledgements and publishes never queue
- * behind each other on one socket;</li>
+ * behind each other on one socket; its confirms complete a future per message, so no thread waits
+ * for one ({@link EventPublisher});</li>
  * <li>operations: listing and replaying dead letters, replaying the archive. Each operation gets a
  * channel of its own that is closed when it ends, never one from a cache: what it set on its channel
  * (prefetch, confirms, consumers, unacknowledged deliveries) cannot leak into another operation,
@@ -38,6 +39,7 @@ import java.util.concurrent.TimeoutException;
 public class RabbitConnections implements SmartInitializingSingleton, DisposableBean {
 
     private final CachingConnectionFactory consumers;
+    private final CachingConnectionFactory publisher;
     private final CachingConnectionFactory operations;
     private final String instance;
 
@@ -47,20 +49,32 @@ public class RabbitConnections implements SmartInitializingSingleton, Disposable
                              @Value("${server.port:8080}") int port) throws Exception {
         this.consumers = consumers;
         this.instance = application + "@" + hostName() + ":" + port;
+        this.publisher = factory(rabbitConfigurer, cachingConfigurer, "publisher");
+        // plain channels: EventPublisher puts its few in confirm mode itself and follows their confirms
+        publisher.setPublisherConfirmType(CachingConnectionFactory.ConfirmType.NONE);
+        this.operations = factory(rabbitConfigurer, cachingConfigurer, "operations");
+    }
+
+    private CachingConnectionFactory factory(RabbitConnectionFactoryBeanConfigurer rabbitConfigurer,
+                                             CachingConnectionFactoryConfigurer cachingConfigurer, String role) throws Exception {
         RabbitConnectionFactoryBean bean = new RabbitConnectionFactoryBean();
         rabbitConfigurer.configure(bean);
         bean.afterPropertiesSet();
-        this.operations = new CachingConnectionFactory(bean.getObject());
-        cachingConfigurer.configure(operations);
-        operations.setConnectionNameStrategy(named("operations"));
+        CachingConnectionFactory factory = new CachingConnectionFactory(bean.getObject());
+        cachingConfigurer.configure(factory);
+        factory.setConnectionNameStrategy(named(role));
+        factory.setBeanName("shop-events-" + role);
+        return factory;
     }
 
     @Override
     public void afterSingletonsInstantiated() {
         consumers.setConnectionNameStrategy(named("consumers"));
-        if (consumers.getPublisherConnectionFactory() instanceof CachingConnectionFactory publisher) {
-            publisher.setConnectionNameStrategy(named("publisher"));
-        }
+    }
+
+    /** The connection the API's events are published on. */
+    public CachingConnectionFactory publisher() {
+        return publisher;
     }
 
     /** A channel for one operation, on the operations connection; close it with {@link #close(Channel)}. */
@@ -83,6 +97,7 @@ public class RabbitConnections implements SmartInitializingSingleton, Disposable
 
     @Override
     public void destroy() {
+        publisher.destroy();
         operations.destroy();
     }
 

@@ -29,6 +29,11 @@ public class EventTracing {
         this.propagator = propagator;
     }
 
+    /** The current span, or null outside any trace: to carry a call's trace to the thread that goes on with it. */
+    public Span current() {
+        return tracer.currentSpan();
+    }
+
     /** The current span's W3C traceparent, or null outside any trace. */
     public String traceparent() {
         Span span = tracer.currentSpan();

@@ -27,15 +27,17 @@ public final class AppProcess implements AutoCloseable {
 
     private final Process process;
     private final int port;
+    private final int managementPort;
     private final Path log;
 
-    private AppProcess(Process process, int port, Path log) {
+    private AppProcess(Process process, int port, int managementPort, Path log) {
         this.process = process;
         this.port = port;
+        this.managementPort = managementPort;
         this.log = log;
     }
 
-    /** Starts the jar with these environment variables (on top of a free SERVER_PORT) and waits until it is ready. */
+    /** Starts the jar with these environment variables (on top of free ports) and waits until it is ready. */
     public static AppProcess start(String name, Map<String, String> environment) {
         AppProcess app = launch(name, environment);
         try {
@@ -54,9 +56,13 @@ public final class AppProcess implements AutoCloseable {
         return app;
     }
 
-    /** Starts the jar with these environment variables (on top of a free SERVER_PORT), without waiting for it. */
+    /**
+     * Starts the jar with these environment variables (on top of a free SERVER_PORT and
+     * MANAGEMENT_SERVER_PORT), without waiting for it.
+     */
     public static AppProcess launch(String name, Map<String, String> environment) {
         int port = IntegrationTest.freePort();
+        int managementPort = IntegrationTest.freePort();
         Path log = Path.of("target", "app-process", name + ".log");
         try {
             Files.createDirectories(log.getParent());
@@ -67,7 +73,8 @@ public final class AppProcess implements AutoCloseable {
                     .redirectOutput(log.toFile());
             builder.environment().putAll(environment);
             builder.environment().put("SERVER_PORT", String.valueOf(port));
-            AppProcess app = new AppProcess(builder.start(), port, log);
+            builder.environment().put("MANAGEMENT_SERVER_PORT", String.valueOf(managementPort));
+            AppProcess app = new AppProcess(builder.start(), port, managementPort, log);
             // never leave it running behind the tests, whatever happens to them
             Runtime.getRuntime().addShutdownHook(new Thread(app.process::destroyForcibly));
             return app;
@@ -77,7 +84,7 @@ public final class AppProcess implements AutoCloseable {
     }
 
     public URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + port + path);
+        return URI.create("http://127.0.0.1:" + (path.startsWith("/actuator") ? managementPort : port) + path);
     }
 
     public Path log() {

@@ -8,6 +8,7 @@ import org.apache.camel.test.spring.junit5.CamelSpringBootTest;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -55,6 +56,10 @@ public abstract class IntegrationTest {
 
     @LocalServerPort
     protected int port;
+
+    /** Health and metrics (/actuator) are on a port of their own (management.server.port). */
+    @LocalManagementPort
+    protected int managementPort;
 
     @Autowired
     protected ObjectMapper mapper;
@@ -110,8 +115,9 @@ public abstract class IntegrationTest {
         }
     }
 
+    /** The API's address for /api paths, the management port's for /actuator. */
     protected URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + port + path);
+        return URI.create("http://127.0.0.1:" + (path.startsWith("/actuator") ? managementPort : port) + path);
     }
 
     protected JsonNode json(String body) {
