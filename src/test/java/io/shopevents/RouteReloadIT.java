@@ -1,5 +1,6 @@
 package io.shopevents;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.shopevents.support.Broker;
 import io.shopevents.support.IntegrationTest;
 import io.shopevents.support.RouteFolders;
@@ -133,6 +134,82 @@ class RouteReloadIT extends IntegrationTest {
         } finally {
             Broker.deleteQueue(queue);
         }
+    }
+
+    @Test
+    void aRouteIdThatIsTakenIsRefusedAndEverySubscriptionKeepsConsuming(CapturedOutput output) throws IOException {
+        String copy = Files.readString(routes.resolve("order-shipped.camel.yaml"))
+                .replace("id: order-shipped", "id: order-status")
+                .replace("subscription:order-shipped", "subscription:test-copy-of-order-shipped");
+        writeRoute("copy-of-order-shipped.camel.yaml", copy);
+
+        await().atMost(RELOADED).until(() -> output.getOut().contains("route id 'order-status' is taken by"));
+        JsonNode refused = json(get("/api/route-files").body()).get("lastRefused");
+        assertThat(refused.get("outcome").asText()).isEqualTo("REFUSED");
+        int line = copy.lines().toList().indexOf("    id: order-status") + 1;
+        assertThat(refused.get("problems").get(0).asText()).contains(file("copy-of-order-shipped.camel.yaml") + ":" + line + ": ")
+                .contains("'order-status' is taken by " + file("order-status.camel.yaml"));
+        for (JsonNode subscription : json(get("/api/subscriptions").body()).get("subscriptions")) {
+            if (java.util.Set.of("order-status", "payment-status", "welcome-mail", "order-shipped").contains(subscription.get("name").asText())) {
+                assertThat(subscription.get("state").asText()).as(subscription.toString()).isEqualTo("TAKING");
+            }
+        }
+        assertTheShippedRoutesStillWork();
+        Files.delete(routes.resolve("copy-of-order-shipped.camel.yaml"));
+        await().atMost(RELOADED).until(() -> output.getOut().contains(
+                "Route files removed: [" + file("copy-of-order-shipped.camel.yaml") + "]"));
+    }
+
+    @Test
+    void reloadsDuringASteadyStreamOfCallsAnswerNo500AndHoldNoCall(CapturedOutput output) throws Exception {
+        java.util.Map<String, Integer> answers = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean going = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        Thread stream = new Thread(() -> {
+            while (going.get()) {
+                String orderId = unique("stream");
+                long started = System.nanoTime();
+                try {
+                    java.net.http.HttpResponse<String> response = client.send(java.net.http.HttpRequest.newBuilder(uri("/api/orders"))
+                            .header("Content-Type", "application/json").header("X-API-Key", ALL_SCOPES_KEY)
+                            .timeout(Duration.ofSeconds(2))
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                    "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":1}")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                    answers.put(orderId, response.statusCode());
+                    if (response.statusCode() == 503 && response.headers().firstValue("Retry-After").isEmpty()) {
+                        problems.add("503 without Retry-After: " + response.body());
+                    } else if (response.statusCode() != 202 && response.statusCode() != 503) {
+                        problems.add(response.statusCode() + ": " + response.body());
+                    }
+                } catch (Exception e) {
+                    problems.add("no answer within 2 s (" + e + ") after " + (System.nanoTime() - started) / 1_000_000 + " ms");
+                }
+                try {
+                    Thread.sleep(10); // a steady stream, about 50 calls a second
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "steady-stream");
+        stream.start();
+        try {
+            // a subscription's file: only its routes are replaced
+            String shipped = Files.readString(routes.resolve("order-shipped.camel.yaml"));
+            writeAndAwaitReload(output, "order-shipped.camel.yaml", shipped + "\n# changed while calls stream in\n");
+            // a file with REST definitions: the whole set, the API refusing meanwhile
+            writeAndAwaitReload(output, "stream-hello.camel.yaml", helloRest("stream-hello", "Hello"));
+            writeAndAwaitReload(output, "order-shipped.camel.yaml", shipped);
+        } finally {
+            going.set(false);
+            stream.join();
+        }
+        assertThat(problems).as("every call answered within 2 s, 202 or 503 with Retry-After").isEmpty();
+        long refused = answers.values().stream().filter(status -> status == 503).count();
+        assertThat(refused).as("503s while the whole set reloaded: a second or two of calls at most").isLessThan(100);
+        java.util.List<String> accepted = answers.entrySet().stream().filter(e -> e.getValue() == 202).map(java.util.Map.Entry::getKey).toList();
+        await().atMost(RELOADED).until(() -> accepted.stream().allMatch(id -> get("/api/orders/" + id).statusCode() == 200));
     }
 
     /** A GET endpoint answering a constant text: behaviour a test can see from outside. */

@@ -37,6 +37,8 @@ public class Admission {
 
     private final WeightedLimiter limiter;
     private final Counter refused;
+    /** Why no call is taken now (routes being reloaded), or null. */
+    private volatile String paused;
 
     public Admission(MeterRegistry meters,
                      @Value("${shop.api.concurrency.initial}") int initial,
@@ -54,7 +56,31 @@ public class Admission {
 
     /** Whether a call arriving now would be refused: the early, cheap check ({@link AdmissionFilter}). */
     public boolean atCapacity() {
-        return limiter.getInflight() >= limiter.getLimit();
+        return paused != null || limiter.getInflight() >= limiter.getLimit();
+    }
+
+    /** What a refused call is told. */
+    public String refusal() {
+        String why = paused;
+        return why != null ? why + "; retry in a second" : "the service is at capacity; retry in a second";
+    }
+
+    /** From now on every call is refused (503, Retry-After) with this reason, until {@link #resume()}. */
+    public void pause(String why) {
+        paused = why;
+    }
+
+    public void resume() {
+        paused = null;
+    }
+
+    /** Waits (at most this long) until no admitted call is in flight; true if none is. */
+    public boolean awaitIdle(java.time.Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (limiter.getInflight() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        return limiter.getInflight() == 0;
     }
 
     /** Counts a call refused by the early check. */
@@ -64,7 +90,7 @@ public class Admission {
 
     /** A permit for one call, or empty when the service is at capacity (the caller answers 503). */
     public Optional<Permit> admit() {
-        Optional<Limiter.Listener> first = limiter.acquire(null);
+        Optional<Limiter.Listener> first = paused != null ? Optional.empty() : limiter.acquire(null);
         if (first.isEmpty()) {
             refused.increment();
             return Optional.empty();

@@ -23,13 +23,12 @@ import java.io.IOException;
 @Order(Ordered.HIGHEST_PRECEDENCE)
 public class AdmissionFilter extends OncePerRequestFilter {
 
-    private static final byte[] AT_CAPACITY = ("{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,"
-            + "\"detail\":\"the service is at capacity; retry in a second\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-
     private final Admission admission;
+    private final ObjectMapper mapper;
 
     public AdmissionFilter(Admission admission, ObjectMapper mapper) {
         this.admission = admission;
+        this.mapper = mapper;
     }
 
     @Override
@@ -42,11 +41,13 @@ public class AdmissionFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         if (admission.atCapacity()) {
             admission.refusedEarly();
-            response.setStatus(HttpStatus.SERVICE_UNAVAILABLE.value());
+            HttpStatus status = HttpStatus.SERVICE_UNAVAILABLE;
+            byte[] problem = mapper.writeValueAsBytes(Problem.of(status.value(), status.getReasonPhrase(), admission.refusal()));
+            response.setStatus(status.value());
             response.setHeader("Retry-After", "1");
             response.setContentType(Problem.MEDIA_TYPE);
-            response.setContentLength(AT_CAPACITY.length);
-            response.getOutputStream().write(AT_CAPACITY);
+            response.setContentLength(problem.length);
+            response.getOutputStream().write(problem);
             return;
         }
         chain.doFilter(request, response);

@@ -138,7 +138,7 @@ final class ApiCall implements ReadListener, AsyncListener {
     private void work(HttpServletRequest withBody) {
         Optional<Admission.Permit> admitted = calls.admission.admit();
         if (admitted.isEmpty()) {
-            refuse(HttpStatus.SERVICE_UNAVAILABLE, "the service is at capacity; retry in a second", false);
+            refuse(HttpStatus.SERVICE_UNAVAILABLE, calls.admission.refusal(), false);
             return;
         }
         permit = admitted.get();

@@ -1,5 +1,6 @@
 package io.shopevents.routes;
 
+import io.shopevents.api.Admission;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Route;
@@ -35,10 +36,15 @@ import java.util.stream.Stream;
  * <li>a file that is added, changed or removed is noticed (a removed subscription file stops that
  * subscription);</li>
  * <li>an added or changed file is checked first ({@link RouteFileCheck}: the YAML DSL schema and
- * Camel's loader); a file with an error is refused with a log line naming file and line, and no
- * running route is touched;</li>
- * <li>the whole set of files is loaded again (so REST definitions and route configurations are
- * not doubled); if it fails to start (an unknown bean, say), the set that ran before is put back.</li>
+ * Camel's loader), and so is every route id it declares: one that another file's route (or any
+ * running route) has is refused, as two routes with one id would silently replace each other. A
+ * refused file is logged naming file and line, shown at GET /api/route-files, and no running route
+ * is touched;</li>
+ * <li>only the routes of the files that changed are replaced: a subscription's file reloads that
+ * subscription, and the REST API goes on serving. A file with REST definitions or route
+ * configurations (which other files' routes use) reloads the whole set; meanwhile, a second or so,
+ * the API refuses calls with 503 and Retry-After (the calls in flight finish first);</li>
+ * <li>if the new routes fail to start (an unknown bean, say), the ones that ran before are put back.</li>
  * </ul>
  * Camel's own reload watches changed and created files only, stops every route first and, on any
  * error, leaves none running.
@@ -51,6 +57,8 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
     private static final long SETTLE_MS = 300;
 
     private final Path directory;
+    private final Admission admission;
+    private final RouteFilesStatus status;
     private CamelContext camelContext;
     private RouteFileCheck check;
     private WatchService watcher;
@@ -60,9 +68,11 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
     /** Each route file as it was at the last change handled, refused or not. */
     private Map<Path, String> lastSeen;
 
-    public CheckedRouteReloadStrategy(String directory) {
+    public CheckedRouteReloadStrategy(String directory, Admission admission, RouteFilesStatus status) {
         // one spelling of every path: the watcher reports absolute ones, the folder may be relative
         this.directory = Path.of(directory).toAbsolutePath().normalize();
+        this.admission = admission;
+        this.status = status;
     }
 
     @Override
@@ -150,29 +160,126 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
         for (Path file : changed) {
             problems.addAll(check().problems(file));
         }
+        List<Path> files = new ArrayList<>(changed);
+        files.addAll(removed);
+        if (problems.isEmpty()) {
+            problems.addAll(idsTaken(changed, files, next));
+        }
         if (!problems.isEmpty()) {
+            status.refused(files, problems);
             log.error("Route file refused, the running routes stay as they are:\n    {}", String.join("\n    ", problems));
             return;
         }
-        List<Path> files = new ArrayList<>(changed);
-        files.addAll(removed);
+        boolean wholeSet = files.stream().anyMatch(file -> holdsMoreThanRoutes(running.get(file)) || holdsMoreThanRoutes(next.get(file)));
         try {
-            replaceRoutes(next);
+            if (wholeSet) {
+                replaceAllUnderGate(next);
+            } else {
+                replaceFiles(files, next);
+            }
             running = next;
-            log.info("Routes reloaded after a change to {}: {} routes running", files, camelContext.getRoutes().size());
+            status.applied(files);
+            log.info("Routes reloaded after a change to {}{}: {} routes running", files, wholeSet ? " (all files: it holds"
+                    + " REST definitions or route configurations)" : "", camelContext.getRoutes().size());
             if (!removed.isEmpty()) {
                 log.info("Route files removed: {}; their routes are stopped (a subscription's queue stays, and keeps"
                         + " collecting its events: delete it when it is no longer wanted)", removed);
             }
         } catch (Exception e) {
+            status.refused(files, List.of("failed to start: " + rootCause(e)));
             try {
-                replaceRoutes(running);
+                if (wholeSet) {
+                    replaceAllUnderGate(running);
+                } else {
+                    replaceFiles(files, running);
+                }
                 log.error("Routes from {} failed to start ({}); put back the routes that ran before: {} routes running",
                         files, rootCause(e), camelContext.getRoutes().size());
             } catch (Exception again) {
                 log.error("Routes from {} failed to start ({}), and so did the routes that ran before; restart the application",
                         files, rootCause(e), again);
             }
+        }
+    }
+
+    /** Every route id a changed file declares that a route of another file (or any running route) has. */
+    private List<String> idsTaken(List<Path> changed, List<Path> replaced, Map<Path, String> next) {
+        Map<String, String> owners = new java.util.HashMap<>();
+        for (Route route : camelContext.getRoutes()) {
+            Path file = fileOf(route);
+            if (file == null || !replaced.contains(file)) {
+                owners.put(route.getRouteId(), file == null ? "a route of the application itself" : file.toString());
+            }
+        }
+        next.forEach((file, content) -> {
+            if (!changed.contains(file)) {
+                check().contents(content).routeIds().keySet().forEach(id -> owners.putIfAbsent(id, file.toString()));
+            }
+        });
+        List<String> problems = new ArrayList<>();
+        for (Path file : changed) {
+            check().contents(next.get(file)).routeIds().forEach((id, line) -> {
+                String owner = owners.putIfAbsent(id, file.toString());
+                if (owner != null && !owner.equals(file.toString())) {
+                    problems.add(file + ":" + line + ": route id '" + id + "' is taken by " + owner
+                            + "; every route needs an id of its own (two with one id would replace each other)");
+                }
+            });
+        }
+        return problems;
+    }
+
+    private boolean holdsMoreThanRoutes(String content) {
+        return content != null && check().contents(content).restOrConfiguration();
+    }
+
+    /** Replaces the routes of these files only: stops and removes their routes, then loads their files as they are in the set. */
+    private void replaceFiles(List<Path> files, Map<Path, String> set) throws Exception {
+        for (Route route : List.copyOf(camelContext.getRoutes())) {
+            if (files.contains(fileOf(route))) {
+                camelContext.getRouteController().stopRoute(route.getRouteId());
+                camelContext.removeRoute(route.getRouteId());
+            }
+        }
+        List<Resource> resources = new ArrayList<>();
+        for (Path file : files) {
+            if (set.containsKey(file)) {
+                resources.add(ResourceHelper.fromString("file:" + file, set.get(file)));
+            }
+        }
+        if (!resources.isEmpty()) {
+            PluginHelper.getRoutesLoader(camelContext).loadRoutes(resources);
+        }
+    }
+
+    /**
+     * The whole set, with the API refusing calls meanwhile (503, Retry-After) rather than finding
+     * its routes half gone; the calls in flight finish first.
+     */
+    private void replaceAllUnderGate(Map<Path, String> files) throws Exception {
+        admission.pause("the service is reloading its routes");
+        try {
+            if (!admission.awaitIdle(java.time.Duration.ofSeconds(5))) {
+                log.warn("calls still in flight after 5 s; reloading the routes anyway");
+            }
+            replaceRoutes(files);
+        } finally {
+            admission.resume();
+        }
+    }
+
+    /** The route file a route was loaded from; null for a route of the application itself. */
+    private static Path fileOf(Route route) {
+        Resource source = route.getSourceResource();
+        if (source == null || source.getLocation() == null) {
+            return null;
+        }
+        String location = source.getLocation();
+        location = location.startsWith("file:") ? location.substring("file:".length()) : location;
+        try {
+            return Path.of(location).toAbsolutePath().normalize();
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 

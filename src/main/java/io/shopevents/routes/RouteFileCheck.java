@@ -61,6 +61,36 @@ public final class RouteFileCheck {
         }
     }
 
+    /** What a route file declares: its routes' ids (with their lines), and whether it holds more than routes. */
+    public record Contents(Map<String, Integer> routeIds, boolean restOrConfiguration) {
+    }
+
+    /**
+     * What the file declares, read as YAML: the explicit ids of its routes, and whether it holds
+     * REST definitions or route configurations (which other files' routes use). Empty for a file
+     * that is not YAML (its problems say why).
+     */
+    public Contents contents(String text) {
+        Map<String, Integer> lines = new HashMap<>();
+        JsonNode document;
+        try {
+            Node root = new Yaml(new LoaderOptions()).compose(new java.io.StringReader(text));
+            document = root == null ? JsonNodeFactory.instance.arrayNode() : toJson(root, "", lines);
+        } catch (RuntimeException e) {
+            return new Contents(Map.of(), false);
+        }
+        Map<String, Integer> ids = new java.util.LinkedHashMap<>();
+        boolean more = false;
+        for (int i = 0; i < document.size(); i++) {
+            JsonNode item = document.get(i);
+            if (item.path("route").path("id").isTextual()) {
+                ids.put(item.get("route").get("id").asText(), lineOf("/" + i + "/route/id", lines));
+            }
+            more |= item.has("rest") || item.has("routeConfiguration");
+        }
+        return new Contents(ids, more);
+    }
+
     /** Every problem of the file as "file:line: message"; empty when it is a valid route file. */
     public List<String> problems(Path file) {
         Map<String, Integer> lines = new HashMap<>();

@@ -1,5 +1,6 @@
 package io.shopevents.routes;
 
+import io.shopevents.api.Admission;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spring.boot.CamelContextConfiguration;
 import org.springframework.beans.factory.annotation.Value;
@@ -16,12 +17,14 @@ import org.springframework.context.annotation.Configuration;
 public class RouteReload {
 
     @Bean
-    CamelContextConfiguration checkedRouteReload(@Value("${shop.routes.dir}") String directory) {
+    CamelContextConfiguration checkedRouteReload(@Value("${shop.routes.dir}") String directory, Admission admission,
+                                                 RouteFilesStatus status) {
         return new CamelContextConfiguration() {
             @Override
             public void beforeApplicationStart(CamelContext camelContext) {
                 try {
-                    camelContext.addService(new CheckedRouteReloadStrategy(directory));
+                    camelContext.addService(new CheckedRouteReloadStrategy(directory, admission, status));
+                    status.reloading();
                 } catch (Exception e) {
                     throw new IllegalStateException("cannot watch " + directory + " for route changes", e);
                 }
