@@ -226,8 +226,11 @@ public class DeadLetterQueue {
         }
         // only now is it safe to let go of the dead letters
         for (Held held : unconfirmed) {
-            channel.basicAck(held.tag(), false);
-            scan.unacknowledged().remove(held.tag());
+            // and every copy of the letter (a consumer that lost its connection after dead-lettering one)
+            for (Held copy : scan.copies().getOrDefault(held.letter().id(), List.of(held))) {
+                channel.basicAck(copy.tag(), false);
+                scan.unacknowledged().remove(copy.tag());
+            }
         }
         int count = unconfirmed.size();
         unconfirmed.clear();
@@ -235,7 +238,12 @@ public class DeadLetterQueue {
     }
 
     /** The dead letters taken; a letter acknowledged (replayed) leaves {@code unacknowledged}. */
-    private record Scan(Channel channel, List<Held> letters, long count, boolean complete, Set<Long> unacknowledged) {
+    /**
+     * The dead letters taken: each letter once, its copies (the same letter id, dead-lettered again
+     * when a consumer lost its connection before it could acknowledge) under {@code copies}.
+     */
+    private record Scan(Channel channel, List<Held> letters, Map<String, List<Held>> copies, long count, boolean complete,
+                        Set<Long> unacknowledged) {
     }
 
     @FunctionalInterface
@@ -276,7 +284,7 @@ public class DeadLetterQueue {
         long count = channel.messageCount(RabbitTopology.DEAD_LETTER_QUEUE);
         int want = (int) Math.min(count, scanLimit);
         if (want == 0) {
-            return work.on(new Scan(channel, List.of(), count, true, new LinkedHashSet<>()));
+            return work.on(new Scan(channel, List.of(), Map.of(), count, true, new LinkedHashSet<>()));
         }
         LinkedBlockingQueue<Held> arrived = new LinkedBlockingQueue<>();
         channel.basicQos(want);
@@ -315,7 +323,10 @@ public class DeadLetterQueue {
             List<Held> sorted = new ArrayList<>(taken);
             sorted.sort(Comparator.comparing(Held::failedAt, Comparator.nullsLast(Comparator.naturalOrder()))
                     .thenComparingInt(Held::position));
-            return work.on(new Scan(channel, sorted, count, complete && taken.size() == count, unacknowledged));
+            Map<String, List<Held>> copies = new java.util.LinkedHashMap<>();
+            sorted.forEach(held -> copies.computeIfAbsent(held.letter().id(), id -> new ArrayList<>()).add(held));
+            List<Held> letters = copies.values().stream().map(same -> same.get(0)).toList();
+            return work.on(new Scan(channel, letters, copies, count, complete && taken.size() == count, unacknowledged));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while taking the dead letters", e);

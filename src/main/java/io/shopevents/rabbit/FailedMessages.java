@@ -10,7 +10,10 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -65,7 +68,7 @@ public class FailedMessages {
     public void deadLetter(Channel channel, Message message, String subscription, int attempts, Throwable failure,
                            String route) throws IOException {
         Map<String, Object> headers = headersOf(message);
-        headers.put(FailureHeaders.DEAD_LETTER_ID, UUID.randomUUID().toString());
+        headers.put(FailureHeaders.DEAD_LETTER_ID, letterId(message, subscription, attempts));
         headers.put(FailureHeaders.SUBSCRIPTION, subscription);
         headers.put(FailureHeaders.ATTEMPTS, attempts);
         headers.put(FailureHeaders.EXCEPTION_CLASS, failure.getClass().getName());
@@ -97,6 +100,28 @@ public class FailedMessages {
             throw new IOException("interrupted while waiting for the broker's confirm", e);
         } catch (TimeoutException e) {
             throw new IOException("the broker did not confirm within " + confirmTimeout + " ms", e);
+        }
+    }
+
+    /**
+     * A dead letter's id: the same for the same message failed by the same subscription at the same
+     * attempt, so a letter dead-lettered again (its consumer lost the connection before it could
+     * acknowledge the original) is known as a copy, listed once and replayed once.
+     */
+    static String letterId(Message message, String subscription, int attempts) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            Object replays = message.getMessageProperties().getHeaders().get(FailureHeaders.REPLAY_COUNT);
+            for (Object part : new Object[] {subscription, message.getMessageProperties().getMessageId(), attempts, replays}) {
+                byte[] bytes = String.valueOf(part).getBytes(StandardCharsets.UTF_8);
+                digest.update(ByteBuffer.allocate(4).putInt(bytes.length).array()); // length first: no two splits alike
+                digest.update(bytes);
+            }
+            digest.update(message.getBody());
+            UUID id = UUID.nameUUIDFromBytes(digest.digest());
+            return id.toString();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
         }
     }
 

@@ -222,7 +222,7 @@ public abstract class IntegrationTest {
         return server;
     }
 
-    protected static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         } catch (IOException e) {

@@ -24,7 +24,9 @@ import java.util.function.Predicate;
  * "RCPT TO:&lt;address&gt;" is answered "550 5.1.1 mailbox unavailable" for the addresses the
  * predicate picks;</li>
  * <li>it can be slow to confirm a mail: the server has taken it whole, and its reply to the end of
- * the data ("250 OK") is held back for {@link #confirmAfter}.</li>
+ * the data ("250 OK") is held back for {@link #confirmAfter};</li>
+ * <li>it can be down (a connection is closed at once) or hung (a connection is taken and never
+ * answered): {@link #mode}.</li>
  * </ul>
  * Everything else is passed through unchanged. It also records every RCPT TO line it sees: the
  * envelope recipients.
@@ -37,6 +39,10 @@ public final class SmtpRelay implements AutoCloseable {
     private final List<String> recipients = new CopyOnWriteArrayList<>();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile Duration confirmDelay = Duration.ZERO;
+    private volatile Mode mode = Mode.UP;
+
+    /** How the relay takes new connections. */
+    public enum Mode { UP, DOWN, HUNG }
 
     public SmtpRelay(int target, Predicate<String> refused) {
         this.target = target;
@@ -55,6 +61,11 @@ public final class SmtpRelay implements AutoCloseable {
         return server.getLocalPort();
     }
 
+    /** From now on, new connections are served (UP), closed at once (DOWN) or taken and never answered (HUNG). */
+    public void mode(Mode mode) {
+        this.mode = mode;
+    }
+
     /** From now on, the server's reply to the end of each mail's data reaches the client this much later. */
     public void confirmAfter(Duration delay) {
         this.confirmDelay = delay;
@@ -69,8 +80,15 @@ public final class SmtpRelay implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket client = server.accept();
-                Socket upstream = new Socket(InetAddress.getLoopbackAddress(), target);
                 sockets.add(client);
+                if (mode == Mode.DOWN) {
+                    close(client);
+                    continue;
+                }
+                if (mode == Mode.HUNG) {
+                    continue; // held, never answered
+                }
+                Socket upstream = new Socket(InetAddress.getLoopbackAddress(), target);
                 sockets.add(upstream);
                 AtomicLong holdUntil = new AtomicLong();
                 pump(upstream, client, holdUntil); // the server's replies, as they are (but maybe late)
