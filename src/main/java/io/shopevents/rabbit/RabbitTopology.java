@@ -21,7 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The fixed part of the RabbitMQ topology of ../shared/ARCHITECTURE.md; each subscription adds its
+ * The fixed part of the RabbitMQ topology (docs/architecture.md); each subscription adds its
  * own queue and bindings when it starts (SubscriptionTopology). Spring Boot's RabbitAdmin declares
  * this part whenever a connection opens, so a fresh (or reset) broker shows it at once.
  * <pre>
