@@ -1,5 +1,6 @@
 package io.shopevents.api;
 
+import io.shopevents.tracing.CorrelationIds;
 import io.micrometer.tracing.Span;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;

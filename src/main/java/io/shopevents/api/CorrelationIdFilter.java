@@ -1,5 +1,6 @@
 package io.shopevents.api;
 
+import io.shopevents.tracing.CorrelationIds;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;

@@ -1,5 +1,6 @@
 package io.shopevents.api;
 
+import io.shopevents.tracing.CorrelationIds;
 import org.springframework.stereotype.Component;
 import org.springframework.web.util.UriUtils;
 

@@ -3,7 +3,6 @@ package io.shopevents.event;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.shopevents.api.NotFoundException;
 import io.shopevents.tracing.EventTracing;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -60,10 +59,10 @@ public class CloudEvents {
     /** POST /api/events/{type} takes the custom types only; the built-in ones have their own endpoints. */
     public void requireCustomType(@ExchangeProperty(TYPE_PROPERTY) String type) {
         EventType.byName(type).ifPresent(builtIn -> {
-            throw new NotFoundException("event type '" + type + "' has its own endpoint: POST /api" + builtIn.path());
+            throw new UnknownEventTypeException("event type '" + type + "' has its own endpoint: POST /api" + builtIn.path());
         });
         if (!customTypes.contains(type)) {
-            throw new NotFoundException("no event type '" + type + "' is configured (shop.custom-events.types)");
+            throw new UnknownEventTypeException("no event type '" + type + "' is configured (shop.custom-events.types)");
         }
     }
 

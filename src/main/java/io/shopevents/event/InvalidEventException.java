@@ -1,6 +1,5 @@
 package io.shopevents.event;
 
-import io.shopevents.subscription.PermanentFailureException;
 
 import java.util.List;
 import java.util.stream.Collectors;

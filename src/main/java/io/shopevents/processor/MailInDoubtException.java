@@ -1,6 +1,6 @@
 package io.shopevents.processor;
 
-import io.shopevents.subscription.PermanentFailureException;
+import io.shopevents.event.PermanentFailureException;
 
 /**
  * The mail server was given the whole mail and did not say whether it took it (no reply to the end

@@ -1,6 +1,6 @@
 package io.shopevents.processor;
 
-import io.shopevents.subscription.PermanentFailureException;
+import io.shopevents.event.PermanentFailureException;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSenderFailedException;

@@ -28,7 +28,7 @@ public final class FailureHeaders {
     public static final String REPLAY_COUNT = "x-replay-count";
 
     /** What a replayed message leaves behind: its next attempts start afresh. */
-    static final Set<String> OF_A_FAILURE = Set.of(ATTEMPTS, EXCEPTION_CLASS, EXCEPTION_MESSAGE, FAILED_ROUTE, FAILED_AT,
+    public static final Set<String> OF_A_FAILURE = Set.of(ATTEMPTS, EXCEPTION_CLASS, EXCEPTION_MESSAGE, FAILED_ROUTE, FAILED_AT,
             DEAD_LETTER_ID, "x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
             "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason", "x-delivery-count");
 

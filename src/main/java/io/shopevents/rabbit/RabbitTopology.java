@@ -1,6 +1,5 @@
 package io.shopevents.rabbit;
 
-import io.shopevents.subscription.SubscriptionProperties;
 import org.springframework.amqp.core.Binding;
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.Declarable;
@@ -13,6 +12,7 @@ import org.springframework.amqp.core.QueueBuilder;
 import org.springframework.amqp.core.TopicExchange;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
 import org.springframework.amqp.rabbit.core.RabbitAdmin;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -63,7 +63,8 @@ public class RabbitTopology {
     }
 
     @Bean
-    Declarables shopEventsTopology(SubscriptionProperties properties, ArchiveProperties archive) {
+    Declarables shopEventsTopology(@Value("${shop.subscriptions.retry.delays}") List<Duration> retryDelays,
+                                   ArchiveProperties archive) {
         List<Declarable> declarables = new ArrayList<>();
         declarables.add(events());
         FanoutExchange unrouted = ExchangeBuilder.fanoutExchange(UNROUTED_EXCHANGE).durable(true).build();
@@ -74,7 +75,7 @@ public class RabbitTopology {
                 BindingBuilder.bind(dead).to(deadLetters).with("#")));
         HeadersExchange retry = ExchangeBuilder.headersExchange(RETRY_EXCHANGE).durable(true).build();
         declarables.add(retry);
-        for (Duration delay : properties.getRetry().getDelays()) {
+        for (Duration delay : retryDelays) {
             declarables.add(retryQueue(delay));
         }
         if (archive.enabled()) {

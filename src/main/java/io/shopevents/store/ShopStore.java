@@ -1,6 +1,5 @@
 package io.shopevents.store;
 
-import io.shopevents.api.NotFoundException;
 import io.shopevents.event.OrderPlaced;
 import io.shopevents.event.PaymentProcessed;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -9,6 +8,7 @@ import org.springframework.stereotype.Repository;
 import java.math.BigDecimal;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * Orders and payments. An order's status is not stored but derived from the sum of its processed
@@ -52,7 +52,8 @@ public class ShopStore {
                 .update() == 1;
     }
 
-    public OrderView order(String orderId) {
+    /** The order with what has been paid for it, if it has been placed. */
+    public Optional<OrderView> order(String orderId) {
         return jdbc.sql("""
                         SELECT o.order_id, o.user_id, o.order_total,
                                (SELECT COALESCE(SUM(p.payment_amount), 0) FROM payments p WHERE p.order_id = o.order_id)
@@ -65,8 +66,7 @@ public class ShopStore {
                     return new OrderView(rs.getString("order_id"), rs.getString("user_id"), money(total), money(paid),
                             status(total, paid));
                 })
-                .optional()
-                .orElseThrow(() -> new NotFoundException("no order with id '" + orderId + "'"));
+                .optional();
     }
 
     static String status(BigDecimal total, BigDecimal paid) {
@@ -77,13 +77,13 @@ public class ShopStore {
         return compared < 0 ? "PARTIALLY_PAID" : compared == 0 ? "PAID" : "OVERPAID";
     }
 
-    public PaymentView payment(String paymentId) {
+    /** The payment, if it has been processed. */
+    public Optional<PaymentView> payment(String paymentId) {
         return jdbc.sql("SELECT payment_id, order_id, payment_amount FROM payments WHERE payment_id = :paymentId")
                 .param("paymentId", paymentId)
                 .query((rs, n) -> new PaymentView(rs.getString("payment_id"), rs.getString("order_id"),
                         money(rs.getBigDecimal("payment_amount")), "PROCESSED"))
-                .optional()
-                .orElseThrow(() -> new NotFoundException("no payment with id '" + paymentId + "'"));
+                .optional();
     }
 
     /** Amounts are kept to 4 decimal places; shown with at least 2 (100.00, 19.99, 0.1234). */

@@ -1,14 +1,11 @@
 package io.shopevents.subscription;
 
-import org.springframework.dao.DataIntegrityViolationException;
-
 /**
- * A failure that no retry can mend (a body that breaks its schema, an address the mail server
- * refuses): the message is dead-lettered on the first attempt. Any other exception is taken as
- * transient and retried on the broker. A route file can throw it too:
+ * What a route's steps throw for a failure that no retry can mend: the event is dead-lettered at
+ * once, with the message as its reason. In a route file:
  * {@code throwException: { exceptionType: io.shopevents.subscription.PermanentFailureException, message: ... }}.
  */
-public class PermanentFailureException extends RuntimeException {
+public class PermanentFailureException extends io.shopevents.event.PermanentFailureException {
 
     public PermanentFailureException(String message) {
         super(message);
@@ -16,20 +13,5 @@ public class PermanentFailureException extends RuntimeException {
 
     public PermanentFailureException(String message, Throwable cause) {
         super(message, cause);
-    }
-
-    /**
-     * Whether this failure, or one it was caused by, is permanent: ours, or the database refusing
-     * the event's data (a value too long, a constraint broken), which no retry changes. Such a
-     * failure says nothing about the downstream being down, so it never opens the circuit breaker.
-     */
-    public static boolean isPermanent(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof PermanentFailureException || t instanceof DataIntegrityViolationException
-                    || t instanceof java.sql.SQLDataException || t instanceof java.sql.SQLIntegrityConstraintViolationException) {
-                return true;
-            }
-        }
-        return false;
     }
 }

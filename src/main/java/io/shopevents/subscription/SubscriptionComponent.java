@@ -3,7 +3,6 @@ package io.shopevents.subscription;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.shopevents.event.CloudEventReader;
 import io.shopevents.event.EventDataValidator;
-import io.shopevents.processor.EventLatency;
 import io.shopevents.rabbit.FailedMessages;
 import io.shopevents.store.ProcessedEvents;
 import org.apache.camel.Endpoint;

@@ -1,11 +1,10 @@
 package io.shopevents.subscription;
 
 import com.rabbitmq.client.Channel;
-import io.shopevents.api.CorrelationIds;
+import io.shopevents.tracing.CorrelationIds;
 import io.shopevents.event.CloudEvent;
 import io.shopevents.event.EventKey;
 import io.shopevents.event.InvalidEventException;
-import io.shopevents.rabbit.FailureHeaders;
 import io.shopevents.store.ProcessedEvents;
 import io.micrometer.tracing.Span;
 import org.apache.camel.Exchange;
@@ -13,12 +12,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import org.springframework.amqp.core.Message;
-import org.springframework.amqp.core.MessageProperties;
 import org.springframework.amqp.rabbit.listener.api.ChannelAwareBatchMessageListener;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -87,12 +84,12 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
     /** Reads and checks the message: afterwards it has an event to apply, or the reason it is refused. */
     private void read(Delivery delivery) {
         Message message = delivery.message;
-        consumer.taken(enqueuedAt(message.getMessageProperties()));
+        consumer.taken(Delivery.enqueuedAt(message.getMessageProperties()));
         try {
             delivery.event = component.reader.read(message.getBody(), message.getMessageProperties().getContentType(),
                     message.getMessageProperties().getHeaders());
         } catch (InvalidEventException e) {
-            delivery.refused(e, label(message));
+            delivery.refused(e, Delivery.label(message));
             return;
         }
         CloudEvent event = delivery.event;
@@ -101,7 +98,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         try {
             if (!subscription.takes(event.type())) {
                 throw new InvalidEventException("subscription " + subscription.name() + " takes " + subscription.types().stream().sorted().toList()
-                        + ", not " + event.type() + " (routing key '" + routingKey(message)
+                        + ", not " + event.type() + " (routing key '" + Delivery.routingKey(message)
                         + "'); publish each event with its type as the routing key");
             }
             component.reader.checkData(event);
@@ -115,7 +112,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
      * the batch was applied: each event counts it as a failed attempt.
      */
     private void applyAll(List<Delivery> batch) {
-        List<Delivery> toApply = batch.stream().filter(d -> d.outcome == Outcome.TO_APPLY).toList();
+        List<Delivery> toApply = batch.stream().filter(d -> d.outcome == Delivery.Outcome.TO_APPLY).toList();
         if (toApply.isEmpty()) {
             return;
         }
@@ -124,8 +121,8 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             component.transaction.executeWithoutResult(status -> toApply.forEach(d -> inContext(d, () -> applyOne(d))));
         } catch (RuntimeException e) {
             for (Delivery delivery : toApply) {
-                if (delivery.outcome == Outcome.APPLIED || delivery.outcome == Outcome.SKIPPED
-                        || delivery.outcome == Outcome.TO_APPLY) {
+                if (delivery.outcome == Delivery.Outcome.APPLIED || delivery.outcome == Delivery.Outcome.SKIPPED
+                        || delivery.outcome == Delivery.Outcome.TO_APPLY) {
                     delivery.failed(e);
                     circuit.failed(System.nanoTime() - started, e);
                 }
@@ -135,13 +132,13 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
 
     private void applyOne(Delivery delivery) {
         if (!circuit.permits()) {
-            delivery.outcome = Outcome.PARK;
+            delivery.outcome = Delivery.Outcome.PARK;
             return;
         }
         long started = System.nanoTime();
         try {
             delivery.claim = component.savepoint.execute(status -> apply(delivery));
-            delivery.outcome = delivery.claim == ProcessedEvents.Claim.CLAIMED ? Outcome.APPLIED : Outcome.SKIPPED;
+            delivery.outcome = delivery.claim == ProcessedEvents.Claim.CLAIMED ? Delivery.Outcome.APPLIED : Delivery.Outcome.SKIPPED;
             circuit.succeeded(System.nanoTime() - started);
         } catch (RuntimeException e) {
             Throwable failure = e instanceof RouteFailed failed ? failed.getCause() : e;
@@ -217,7 +214,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             // a fault of ours: back to the queue; the queue's delivery limit dead-letters it if it keeps failing
             log.error("subscription {}: message {} could not be handled; it goes back to the queue",
                     subscription.name(), delivery.message.getMessageProperties().getMessageId(), e);
-            delivery.ack = Ack.REQUEUE;
+            delivery.ack = Delivery.Ack.REQUEUE;
         }
     }
 
@@ -231,7 +228,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         } catch (IOException e) {
             log.warn("subscription {}: could not send {} to a retry queue ({}); it goes back to the queue",
                     subscription.name(), delivery.what, e.getMessage());
-            delivery.ack = Ack.REQUEUE;
+            delivery.ack = Delivery.Ack.REQUEUE;
         }
     }
 
@@ -241,7 +238,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             component.failedMessages.retry(channel, delivery.message, subscription.name(), delivery.attempt - 1, parkingDelay());
             consumer.metricsOutcome("parked");
         } catch (IOException e) {
-            delivery.ack = Ack.REQUEUE;
+            delivery.ack = Delivery.Ack.REQUEUE;
         }
     }
 
@@ -267,14 +264,14 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             // the queue's own dead-lettering takes it (x-death says from where): nothing is dropped
             log.warn("subscription {}: could not publish dead letter for {} ({}); rejected to the broker's"
                     + " dead-lettering instead", subscription.name(), delivery.what, e.getMessage());
-            delivery.ack = Ack.REJECT;
+            delivery.ack = Delivery.Ack.REJECT;
         }
     }
 
     /** The whole batch with one acknowledgement when every message is settled; else one by one. */
     private void acknowledge(List<Delivery> batch, Channel channel) {
         try {
-            if (batch.stream().allMatch(d -> d.ack == Ack.ACK)) {
+            if (batch.stream().allMatch(d -> d.ack == Delivery.Ack.ACK)) {
                 channel.basicAck(batch.get(batch.size() - 1).tag, true);
                 return;
             }
@@ -313,77 +310,6 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
 
     private static EventKey key(CloudEvent event) {
         return EventKey.of(event);
-    }
-
-    /** The routing key the event was published with (kept in a header while it goes round the retry queues). */
-    private static String routingKey(Message message) {
-        Object kept = message.getMessageProperties().getHeaders().get(FailureHeaders.ROUTING_KEY);
-        return kept != null ? kept.toString() : message.getMessageProperties().getReceivedRoutingKey();
-    }
-
-    /** A message that could not be read, as the log names it. */
-    private static String label(Message message) {
-        String id = message.getMessageProperties().getMessageId();
-        return id == null ? "a message without message_id" : "message " + CorrelationIds.escape(id);
-    }
-
-    /** Our own count of failed attempts; whatever a hand-published message says there, never below 0. */
-    static int failedAttempts(MessageProperties properties) {
-        Object value = properties.getHeaders().get(FailureHeaders.ATTEMPTS);
-        if (value instanceof Number number) {
-            return (int) Math.max(0, Math.min(number.longValue(), 1_000_000));
-        }
-        if (value != null) {
-            try {
-                return Math.max(0, Math.min(Integer.parseInt(value.toString().strip()), 1_000_000));
-            } catch (NumberFormatException e) {
-                return 0;
-            }
-        }
-        return 0;
-    }
-
-    private static Instant enqueuedAt(MessageProperties properties) {
-        return properties.getTimestamp() != null ? properties.getTimestamp().toInstant() : Instant.now();
-    }
-
-    private enum Outcome { TO_APPLY, APPLIED, SKIPPED, FAILED, REFUSED, PARK }
-
-    private enum Ack { ACK, REQUEUE, REJECT }
-
-    /** One message of a batch, and what became of it. */
-    private static final class Delivery {
-        final Message message;
-        final long tag;
-        final String correlationId;
-        final int attempt;
-        CloudEvent event;
-        String what;
-        Outcome outcome = Outcome.TO_APPLY;
-        ProcessedEvents.Claim claim;
-        Throwable failure;
-        Ack ack = Ack.ACK;
-        /** The consumer's span: from reading to settling. */
-        Span span;
-
-        Delivery(Message message) {
-            MessageProperties properties = message.getMessageProperties();
-            this.message = message;
-            this.tag = properties.getDeliveryTag();
-            this.correlationId = CorrelationIds.forMessage(properties.getCorrelationId(), properties.getMessageId());
-            this.attempt = failedAttempts(properties) + 1;
-        }
-
-        void refused(InvalidEventException reason, String what) {
-            this.outcome = Outcome.REFUSED;
-            this.failure = reason;
-            this.what = what;
-        }
-
-        void failed(Throwable failure) {
-            this.outcome = Outcome.FAILED;
-            this.failure = failure;
-        }
     }
 
     /** A failure of the route's steps, carried out of the savepoint (which it rolls back). */

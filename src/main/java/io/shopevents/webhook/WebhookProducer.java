@@ -1,7 +1,7 @@
 package io.shopevents.webhook;
 
 import io.shopevents.event.CloudEvent;
-import io.shopevents.subscription.PermanentFailureException;
+import io.shopevents.event.PermanentFailureException;
 import io.shopevents.subscription.RetryLaterException;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultProducer;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.sun.net.httpserver.HttpServer;
 import io.shopevents.event.CloudEvent;
-import io.shopevents.subscription.PermanentFailureException;
+import io.shopevents.event.PermanentFailureException;
 import io.shopevents.subscription.RetryLaterException;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;

@@ -1,4 +1,4 @@
-package io.shopevents.processor;
+package io.shopevents.subscription;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;

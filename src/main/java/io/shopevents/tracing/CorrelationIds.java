@@ -1,4 +1,4 @@
-package io.shopevents.api;
+package io.shopevents.tracing;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,0 +1,84 @@
+package io.shopevents.subscription;
+
+import io.micrometer.tracing.Span;
+import io.shopevents.event.CloudEvent;
+import io.shopevents.event.InvalidEventException;
+import io.shopevents.rabbit.FailureHeaders;
+import io.shopevents.store.ProcessedEvents;
+import io.shopevents.tracing.CorrelationIds;
+import org.springframework.amqp.core.Message;
+import org.springframework.amqp.core.MessageProperties;
+
+import java.time.Instant;
+
+/** One message of a subscription's batch, what it says about itself, and what became of it. */
+final class Delivery {
+
+    final Message message;
+    final long tag;
+    final String correlationId;
+    final int attempt;
+    CloudEvent event;
+    String what;
+    Outcome outcome = Outcome.TO_APPLY;
+    ProcessedEvents.Claim claim;
+    Throwable failure;
+    Ack ack = Ack.ACK;
+    /** The consumer's span: from reading to settling. */
+    Span span;
+
+    Delivery(Message message) {
+        MessageProperties properties = message.getMessageProperties();
+        this.message = message;
+        this.tag = properties.getDeliveryTag();
+        this.correlationId = CorrelationIds.forMessage(properties.getCorrelationId(), properties.getMessageId());
+        this.attempt = failedAttempts(properties) + 1;
+    }
+
+    void refused(InvalidEventException reason, String what) {
+        this.outcome = Outcome.REFUSED;
+        this.failure = reason;
+        this.what = what;
+    }
+
+    void failed(Throwable failure) {
+        this.outcome = Outcome.FAILED;
+        this.failure = failure;
+    }
+
+    /** The routing key the event was published with (kept in a header while it goes round the retry queues). */
+    static String routingKey(Message message) {
+        Object kept = message.getMessageProperties().getHeaders().get(FailureHeaders.ROUTING_KEY);
+        return kept != null ? kept.toString() : message.getMessageProperties().getReceivedRoutingKey();
+    }
+
+    /** A message that could not be read, as the log names it. */
+    static String label(Message message) {
+        String id = message.getMessageProperties().getMessageId();
+        return id == null ? "a message without message_id" : "message " + CorrelationIds.escape(id);
+    }
+
+    /** Our own count of failed attempts; whatever a hand-published message says there, never below 0. */
+    static int failedAttempts(MessageProperties properties) {
+        Object value = properties.getHeaders().get(FailureHeaders.ATTEMPTS);
+        if (value instanceof Number number) {
+            return (int) Math.max(0, Math.min(number.longValue(), 1_000_000));
+        }
+        if (value != null) {
+            try {
+                return Math.max(0, Math.min(Integer.parseInt(value.toString().strip()), 1_000_000));
+            } catch (NumberFormatException e) {
+                return 0;
+            }
+        }
+        return 0;
+    }
+
+    static Instant enqueuedAt(MessageProperties properties) {
+        return properties.getTimestamp() != null ? properties.getTimestamp().toInstant() : Instant.now();
+    }
+
+    enum Outcome { TO_APPLY, APPLIED, SKIPPED, FAILED, REFUSED, PARK }
+
+    enum Ack { ACK, REQUEUE, REJECT }
+}
