@@ -39,6 +39,7 @@ class ArchiveReplayIT extends IntegrationTest {
     private static final int EVENTS = 1000;
     private static final Map<String, AtomicInteger> applied = new ConcurrentHashMap<>();
     private static final Set<String> appliedByTestTimes = ConcurrentHashMap.newKeySet();
+    private static final Set<String> appliedByTestNow = ConcurrentHashMap.newKeySet();
 
     @Autowired
     private CamelContext camel;
@@ -145,6 +146,26 @@ class ArchiveReplayIT extends IntegrationTest {
             assertThat(get("/api/dead-letters?limit=10").statusCode()).isEqualTo(200);
         }
         assertThat(io.shopevents.support.Broker.consumerTags("shop.events.order-status")).isEqualTo(tagsBefore);
+    }
+
+    @Test
+    void aReplayWithoutAnEndTakesWhatCameInTheSecondItWasAskedFor() throws Exception {
+        // AMQP times have seconds: an end of "now" cut to the second would leave this event out
+        await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(10)).until(() -> Instant.now().getNano() < 100_000_000);
+        Instant from = Instant.now().minusSeconds(1);
+        String eventId = unique("same-second");
+        publish("order_shipped", shipped(eventId, "2026-11-27T10:00:00Z"));
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("subscription:test-now?types=order_shipped").routeId("test-now").process(exchange ->
+                        appliedByTestNow.add(exchange.getMessage().getBody(CloudEvent.class).id()));
+            }
+        });
+        HttpResponse<String> started = post("/api/subscriptions/test-now/replay", "{\"from\":\"" + from + "\"}");
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> appliedByTestNow.contains(eventId));
     }
 
     @Test

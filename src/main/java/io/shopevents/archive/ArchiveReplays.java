@@ -2,10 +2,7 @@ package io.shopevents.archive;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.DefaultConsumer;
-import com.rabbitmq.client.Envelope;
 import io.shopevents.api.BadRequestException;
 import io.shopevents.api.ConflictException;
 import io.shopevents.api.NotFoundException;
@@ -16,7 +13,6 @@ import io.shopevents.event.EventKey;
 import io.shopevents.rabbit.ArchiveProperties;
 import io.shopevents.rabbit.RabbitConnections;
 import io.shopevents.store.ProcessedEvents;
-import io.shopevents.rabbit.RabbitTopology;
 import io.shopevents.subscription.Subscription;
 import io.shopevents.subscription.SubscriptionRegistry;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -34,7 +30,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -44,7 +39,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -62,13 +56,9 @@ import java.util.concurrent.TimeoutException;
 public class ArchiveReplays {
 
     private static final Logger log = LoggerFactory.getLogger(ArchiveReplays.class);
-    /** The archive is read to its end: after this long without a message, there is none. */
-    private static final Duration END_OF_STREAM = Duration.ofSeconds(2);
-    /** A consumer on a stream gets its first message at once if there is one. */
-    private static final Duration FIRST_DELIVERY = Duration.ofMillis(500);
     /** A replay not heard of for this long was running on an instance that stopped. */
     private static final Duration ABANDONED = Duration.ofSeconds(60);
-    private static final int CONFIRM_BATCH = 100;
+    private static final int CONFIRM_BATCH = ArchiveStream.ACK_BATCH;
     static final String REPLAY_HEADER = "x-replayed-from-archive";
 
     @Schema(description = "Which archived events to replay into the subscription.")
@@ -164,7 +154,10 @@ public class ArchiveReplays {
                 .param("from", Timestamp.from(from)).param("to", Timestamp.from(to))
                 .param("types", String.join(",", types)).param("note", note).param("now", Timestamp.from(now))
                 .update();
-        runner.execute(() -> run(id, subscription, from, to, types));
+        // without an end, the range ends where the archive does when the replay starts: an end of
+        // "now" would be cut to the second and miss what came in the second the call was made
+        Instant end = request.to() == null ? null : to;
+        runner.execute(() -> run(id, subscription, from, end, types));
         exchange.getMessage().setHeader("Location", "/api/subscriptions/" + subscription.name() + "/replays/" + id);
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 202);
         return find(subscription.name(), id);
@@ -200,7 +193,8 @@ public class ArchiveReplays {
      * Reads the range from the archive and sends what the subscription takes to its queue. The range
      * is the archive's own: from the first event the broker received at {@code from} (to the second,
      * the precision of AMQP times) to the first it received at {@code to}, exclusive; an event's own
-     * {@code time}, which its producer chose, plays no part. Events withdrawn at publication (their
+     * {@code time}, which its producer chose, plays no part. Without {@code to}, the range ends where
+     * the archive ends when the replay starts. Events withdrawn at publication (their
      * callers heard 503) are skipped: a replay never applies what was refused.
      */
     private void run(String id, Subscription subscription, Instant from, Instant to, Set<String> types) {
@@ -214,11 +208,11 @@ public class ArchiveReplays {
             channel = connections.operationChannel();
             // a stream gives a consumer nothing without a prefetch limit
             channel.basicQos(CONFIRM_BATCH * 2);
-            Long end = offsetAt(channel, to);
+            Long end = to == null ? ArchiveStream.end(channel) : ArchiveStream.offsetAt(channel, to);
             channel.confirmSelect();
-            Stream range = new Stream(channel, Date.from(from));
+            ArchiveStream range = new ArchiveStream(channel, Date.from(from));
             int unconfirmed = 0;
-            Delivery delivery;
+            ArchiveStream.Delivery delivery;
             while ((delivery = range.next()) != null) {
                 Long offset = delivery.offset();
                 if (end != null && offset != null && offset >= end) {
@@ -267,87 +261,14 @@ public class ArchiveReplays {
         }
     }
 
-    /**
-     * The archive's offset of the first event the broker received at this time (the end of a range,
-     * exclusive), or, when none came after it, the offset after the last event there is now; null
-     * for an empty archive. So consecutive ranges ([a, b), [b, c)) replay every event once.
-     */
-    private Long offsetAt(Channel channel, Instant time) throws IOException, InterruptedException {
-        Stream at = new Stream(channel, Date.from(time));
-        Delivery first = at.next(FIRST_DELIVERY);
-        at.cancel();
-        if (first != null && first.offset() != null) {
-            return first.offset();
-        }
-        Stream last = new Stream(channel, "last");
-        Long end = null;
-        for (Delivery d; (d = last.next(FIRST_DELIVERY)) != null; ) {
-            if (d.offset() != null) {
-                end = end == null ? d.offset() + 1 : Math.max(end, d.offset() + 1);
-            }
-        }
-        last.cancel();
-        return end;
-    }
-
-    private record Delivery(Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-        Map<String, Object> headers() {
-            return properties.getHeaders() == null ? Map.of() : properties.getHeaders();
-        }
-
-        /** Where the event is in the archive (the broker tells each delivery from a stream). */
-        Long offset() {
-            return headers().get("x-stream-offset") instanceof Number n ? n.longValue() : null;
-        }
-    }
-
-    /** A consumer on the archive from a point (a time, an offset, "first", "last"), on an operation's channel. */
-    private static final class Stream {
-        private final Channel channel;
-        private final LinkedBlockingQueue<Delivery> arrived = new LinkedBlockingQueue<>();
-        private final String tag;
-
-        Stream(Channel channel, Object offset) throws IOException {
-            this.channel = channel;
-            this.tag = channel.basicConsume(RabbitTopology.ARCHIVE, false, Map.of("x-stream-offset", offset),
-                    new DefaultConsumer(channel) {
-                        @Override
-                        public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-                            arrived.add(new Delivery(envelope, properties, body));
-                        }
-                    });
-        }
-
-        /** The next event, or null once none has come for a while: the end of the archive. */
-        Delivery next() throws InterruptedException {
-            return next(END_OF_STREAM);
-        }
-
-        Delivery next(Duration wait) throws InterruptedException {
-            return arrived.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
-        }
-
-        /** Acknowledges what was read now and then, so the broker sends more (a stream takes acks, never nacks). */
-        void taken(Delivery delivery) throws IOException {
-            long tag = delivery.envelope().getDeliveryTag();
-            if (tag % CONFIRM_BATCH == 0) {
-                channel.basicAck(tag, true);
-            }
-        }
-
-        void cancel() throws IOException {
-            channel.basicCancel(tag);
-        }
-    }
-
     /** When the archive's oldest event was published; null when the archive is empty. */
     private Instant firstArchived() {
         Channel channel = null;
         try {
             channel = connections.operationChannel();
             channel.basicQos(1);
-            Stream stream = new Stream(channel, "first");
-            Delivery first = stream.next();
+            ArchiveStream stream = new ArchiveStream(channel, "first");
+            ArchiveStream.Delivery first = stream.next();
             stream.cancel();
             if (first == null) {
                 return null;
