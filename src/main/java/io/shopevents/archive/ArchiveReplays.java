@@ -67,7 +67,7 @@ public class ArchiveReplays {
                     description = "The range's start: events the broker received at or after it (to the second; the event's"
                             + " own time plays no part).") String from,
             @Schema(format = "date-time", example = "2026-11-25T11:00:00Z",
-                    description = "The range's end: events the broker received before it; now when left out.") String to,
+                    description = "The range's end: events the broker received before it; when left out, the archive's end when the replay starts.") String to,
             @Schema(description = "Only these event types (all the subscription takes when left out).") List<String> types) {
     }
 
