@@ -20,6 +20,7 @@ import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,6 +117,25 @@ class WebhookIT extends IntegrationTest {
         postJson("/api/orders", order(later));
         await().atMost(WAIT).until(() -> callsFor("/orders", later).size() == 1);
         assertThat(callsFor("/orders", orderId)).hasSize(1);
+    }
+
+    @Test
+    void aCloudEventsExtensionsReachTheReceiverAsTheyWereSent() {
+        String orderId = unique("order");
+        String eventId = unique("with-extensions");
+        HttpResponse<String> answer = post("/api/events", "application/cloudevents+json", "{\"specversion\":\"1.0\",\"id\":\""
+                + eventId + "\",\"source\":\"https://partner.example/x\",\"type\":\"order_placed\",\"partitionkey\":\""
+                + orderId + "\",\"priority\":7,\"rush\":true,\"data\":" + order(orderId) + "}");
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+
+        await().atMost(WAIT).until(() -> callsFor("/orders", orderId).size() == 1);
+        JsonNode event = json(callsFor("/orders", orderId).get(0).body());
+        assertThat(event.get("id").asText()).isEqualTo(eventId);
+        assertThat(event.get("source").asText()).isEqualTo("https://partner.example/x");
+        assertThat(event.get("partitionkey").asText()).isEqualTo(orderId);
+        assertThat(event.get("priority").isInt()).isTrue();
+        assertThat(event.get("priority").asInt()).isEqualTo(7);
+        assertThat(event.get("rush").asBoolean()).isTrue();
     }
 
     @Test

@@ -1,17 +1,10 @@
 package io.shopevents.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.shopevents.event.CloudEvent;
-import io.shopevents.tracing.EventTracing;
-import io.shopevents.event.CloudEventReader;
 import io.shopevents.event.CloudEvents;
-import io.shopevents.event.CustomEventTypes;
-import io.shopevents.event.EventSources;
-import io.shopevents.event.EventType;
 import io.shopevents.event.FieldError;
 import io.shopevents.event.InvalidEventException;
 import io.shopevents.event.JsonDocuments;
@@ -26,8 +19,6 @@ import org.springframework.amqp.AmqpException;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -50,20 +41,13 @@ public class EventBatches {
     private static final String OUTCOMES_PROPERTY = "batchOutcomes";
     private static final String INDEXES_PROPERTY = "batchIndexes";
 
+    private final IncomingEvents incoming;
     private final ObjectMapper mapper;
-    private final EventTracing tracing;
-    private final CloudEventReader reader;
-    private final CustomEventTypes customTypes;
-    private final EventSources sources;
     private final UnconfirmedEvents unconfirmed;
 
-    public EventBatches(ObjectMapper mapper, CloudEventReader reader, CustomEventTypes customTypes, EventSources sources,
-                        UnconfirmedEvents unconfirmed, EventTracing tracing) {
-        this.tracing = tracing;
+    public EventBatches(IncomingEvents incoming, ObjectMapper mapper, UnconfirmedEvents unconfirmed) {
+        this.incoming = incoming;
         this.mapper = mapper;
-        this.reader = reader;
-        this.customTypes = customTypes;
-        this.sources = sources;
         this.unconfirmed = unconfirmed;
     }
 
@@ -95,7 +79,8 @@ public class EventBatches {
 
     /** One event of a batch, as the OpenAPI document describes it. */
     @Schema(description = "A CloudEvent in JSON (structured mode). id and source are kept if given (the event is"
-            + " identified by both), else set as for a single call; time and subject likewise.")
+            + " identified by both), else set as for a single call; time and subject likewise. Extension attributes"
+            + " (lower-case letters and digits, at most 20 of them; a string, an integer or a boolean) are kept.")
     public record BatchEvent(
             @Schema(requiredMode = Schema.RequiredMode.REQUIRED, allowableValues = "1.0") String specversion,
             @Schema(requiredMode = Schema.RequiredMode.REQUIRED, example = "order_placed",
@@ -115,6 +100,10 @@ public class EventBatches {
      * as many calls as it has valid events, or is refused at once (503) when they do not fit now.
      */
     public List<Publication> read(byte[] body, Exchange exchange) {
+        if (!CloudEventHeaders.of(exchange).isEmpty()) {
+            throw new BadRequestException("ce-* headers are the binary mode's, for one event; each event of a batch"
+                    + " carries its attributes in the body");
+        }
         JsonNode batch = JsonDocuments.read(mapper, body, "the request body");
         if (!batch.isArray()) {
             throw new BadRequestException("a batch is a JSON array of CloudEvents (Content-Type " + MEDIA_TYPE + ")");
@@ -122,7 +111,7 @@ public class EventBatches {
         if (batch.size() > MAX_EVENTS) {
             throw new PayloadTooLargeException("a batch holds at most " + MAX_EVENTS + " events; this one has " + batch.size());
         }
-        Set<String> scopes = callerScopes(exchange);
+        Set<String> scopes = IncomingEvents.callerScopes(exchange);
         Outcome[] outcomes = new Outcome[batch.size()];
         List<Publication> valid = new ArrayList<>();
         List<Integer> indexes = new ArrayList<>();
@@ -130,7 +119,7 @@ public class EventBatches {
         String seed = exchange.getProperty(EventIds.SEED_PROPERTY, String.class);
         for (int i = 0; i < batch.size(); i++) {
             try {
-                CloudEvent event = check(batch.get(i), scopes, EventIds.of(seed, i));
+                CloudEvent event = incoming.check(batch.get(i), scopes, EventIds.of(seed, i));
                 Integer earlier = seen.putIfAbsent(new EventKey(event.source(), event.id()), i);
                 if (earlier != null) {
                     throw new InvalidEventException("the same event (source and id) as item " + earlier + " of this batch");
@@ -143,9 +132,9 @@ public class EventBatches {
                 valid.add(new Publication(event));
                 indexes.add(i);
             } catch (InvalidEventException e) {
-                outcomes[i] = refused(i, typeOf(batch.get(i)), HttpStatus.BAD_REQUEST, e.getMessage(), e.errors());
-            } catch (ScopeMissing e) {
-                outcomes[i] = refused(i, e.type, HttpStatus.FORBIDDEN, e.getMessage(), List.of());
+                outcomes[i] = refused(i, IncomingEvents.typeOf(batch.get(i)), HttpStatus.BAD_REQUEST, e.getMessage(), e.errors());
+            } catch (ForbiddenException e) {
+                outcomes[i] = refused(i, IncomingEvents.typeOf(batch.get(i)), HttpStatus.FORBIDDEN, e.getMessage(), List.of());
             }
         }
         Admission.Permit permit = exchange.getProperty(ApiCall.PERMIT_PROPERTY, Admission.Permit.class);
@@ -198,76 +187,9 @@ public class EventBatches {
         return new BatchOutcome(accepted, all.size() - accepted, all);
     }
 
-    /** The item as the event to publish: envelope and data checked, id and source kept or set, data bound. */
-    private CloudEvent check(JsonNode item, Set<String> scopes, String newId) {
-        if (!item.isObject()) {
-            throw new InvalidEventException("each item of a batch is a CloudEvent, a JSON object");
-        }
-        ObjectNode envelope = ((ObjectNode) item).deepCopy();
-        String type = typeOf(item);
-        EventType builtIn = type == null ? null : EventType.byName(type).orElse(null);
-        boolean custom = type != null && builtIn == null && customTypes.contains(type);
-        if (type != null && builtIn == null && !custom) {
-            throw new InvalidEventException("unknown event type '" + type + "'",
-                    List.of(new FieldError("type", "must be user_registered, order_placed, payment_processed or one of "
-                            + customTypes.names().stream().sorted().toList())));
-        }
-        // as for a single call: a key without the type's scope hears 403 whatever the event holds
-        String scope = builtIn != null ? builtIn.writeScope() : EventType.CUSTOM_WRITE_SCOPE;
-        if (type != null && !scopes.contains(scope)) {
-            throw new ScopeMissing(type, "this API key does not have the scope " + scope + " for " + type + " events");
-        }
-        if (!envelope.hasNonNull("id")) {
-            envelope.put("id", newId);
-        }
-        if (!envelope.hasNonNull("source") && type != null) {
-            envelope.put("source", sources.of(builtIn != null ? builtIn.path() : CustomEventTypes.path(type)));
-        }
-        CloudEvent event = reader.read(envelope);
-        reader.checkData(event);
-        JsonNode data = event.data();
-        String subject = event.subject();
-        if (builtIn != null) {
-            // bound to its record and back, as a single call's data is: 1e2 is refused there, "100" kept as text
-            data = mapper.valueToTree(bind(data, builtIn.dataType()));
-            subject = subject != null ? subject : data.path(builtIn.subjectField()).asText(null);
-        }
-        Instant time = event.time() != null ? event.time() : Instant.now().truncatedTo(ChronoUnit.MILLIS);
-        return new CloudEvent(CloudEvent.SPEC_VERSION, event.id(), type, event.source(), subject, time, CloudEvent.JSON, data,
-                event.traceparent() != null ? event.traceparent() : tracing.traceparent());
-    }
-
-    private Object bind(JsonNode data, Class<?> type) {
-        try {
-            return mapper.treeToValue(data, type);
-        } catch (JsonProcessingException e) {
-            throw new InvalidEventException("cannot read the data: " + e.getOriginalMessage());
-        }
-    }
-
     private static Outcome refused(int index, String type, HttpStatus status, String detail, List<FieldError> errors) {
         Problem problem = new Problem("about:blank", status.getReasonPhrase(), status.value(), detail,
                 errors == null ? List.of() : errors);
         return new Outcome(index, status.value(), null, type, problem);
-    }
-
-    private static String typeOf(JsonNode item) {
-        return item.path("type").isTextual() ? item.get("type").asText() : null;
-    }
-
-    /** The scopes of the caller's API key (the call may run on a thread its security filter never saw). */
-    @SuppressWarnings("unchecked")
-    private static Set<String> callerScopes(Exchange exchange) {
-        Set<String> scopes = exchange.getProperty(ApiCall.SCOPES_PROPERTY, Set.class);
-        return scopes == null ? Set.of() : scopes;
-    }
-
-    private static final class ScopeMissing extends RuntimeException {
-        final String type;
-
-        ScopeMissing(String type, String message) {
-            super(message, null, false, false);
-            this.type = type;
-        }
     }
 }

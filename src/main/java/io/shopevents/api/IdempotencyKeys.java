@@ -294,6 +294,9 @@ public class IdempotencyKeys {
             String method = exchange.getMessage().getHeader(Exchange.HTTP_METHOD, "POST", String.class);
             String path = exchange.getMessage().getHeader(Exchange.HTTP_URI, "", String.class);
             digest.update((method + " " + path + "\n").getBytes(StandardCharsets.UTF_8));
+            // one CloudEvent in binary mode: its attributes are part of the request
+            CloudEventHeaders.of(exchange).forEach((name, value) ->
+                    digest.update(("ce-" + name + ": " + value + "\n").getBytes(StandardCharsets.UTF_8)));
             byte[] body = exchange.getMessage().getBody(byte[].class);
             if (body != null) {
                 digest.update(body);

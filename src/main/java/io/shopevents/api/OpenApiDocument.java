@@ -28,7 +28,8 @@ import java.util.Map;
  * (Camel gives each answer the verb's one media type);</li>
  * <li>the server is {@code shop.openapi.server-url} (default "/": the document's own host), not
  * the address the service listens on (0.0.0.0);</li>
- * <li>the body of replayDeadLetters is optional (Camel marks every body required).</li>
+ * <li>the body of replayDeadLetters is optional (Camel marks every body required);</li>
+ * <li>POST /api/events says what each of its media types takes (a batch, one event, its data).</li>
  * </ul>
  */
 @Component
@@ -116,6 +117,9 @@ public class OpenApiDocument implements RestApiProcessorFactory {
                         body.putObject("content").putObject("application/json").set("schema", schema);
                     }
                 }
+                if ("publishEventBatch".equals(operation.path("operationId").asText())) {
+                    oneEventBodies((ObjectNode) operation.path("requestBody").path("content"));
+                }
                 for (Iterator<Map.Entry<String, JsonNode>> responses = operation.path("responses").fields(); responses.hasNext(); ) {
                     Map.Entry<String, JsonNode> response = responses.next();
                     if (response.getKey().startsWith("4") || response.getKey().startsWith("5")) {
@@ -126,6 +130,24 @@ public class OpenApiDocument implements RestApiProcessorFactory {
             }
         }
         return root;
+    }
+
+    /**
+     * POST /api/events takes a batch, one event in structured mode or one in binary mode, by
+     * Content-Type; Camel gives each media type the batch's schema.
+     */
+    private static void oneEventBodies(ObjectNode content) {
+        if (content.has("application/cloudevents+json")) {
+            ((ObjectNode) content.get("application/cloudevents+json")).putObject("schema")
+                    .put("$ref", "#/components/schemas/BatchEvent");
+        }
+        for (String binary : new String[] {"application/json", "application/*+json"}) {
+            if (content.has(binary)) {
+                ((ObjectNode) content.get(binary)).putObject("schema").put("type", "object")
+                        .put("description", "Binary mode: the event's data, its attributes in ce-* headers (ce-specversion,"
+                                + " ce-type, ce-id, ce-source, ce-time, ce-subject, extensions).");
+            }
+        }
     }
 
     private static Iterable<JsonNode> iterable(JsonNode node) {

@@ -22,7 +22,8 @@ public class ProblemResponses {
         if (cause instanceof InvalidEventException || cause instanceof NotFoundException
                 || cause instanceof BadRequestException || cause instanceof ConflictException
                 || cause instanceof UnprocessableException || cause instanceof PayloadTooLargeException
-                || cause instanceof NotAcceptedException || cause instanceof io.shopevents.event.UnknownEventTypeException) {
+                || cause instanceof NotAcceptedException || cause instanceof io.shopevents.event.UnknownEventTypeException
+                || cause instanceof ForbiddenException || cause instanceof UnsupportedMediaTypeException) {
             return Problem.of(status, title, cause.getMessage());
         }
         if (status == HttpStatus.SERVICE_UNAVAILABLE.value()) {

@@ -26,6 +26,7 @@ import java.util.Map;
  * {@code cloudEvents_<name>}, for clients that cannot send a colon), the AMQP content-type is
  * {@code datacontenttype}, the body is the data.</li>
  * </ul>
+ * Attributes beyond the ones it works with are kept ({@link ExtensionAttributes}).
  * Data must be JSON ({@code application/json}, any {@code * /*+json}, with or without parameters).
  * Anything else is an {@link InvalidEventException} naming what is wrong, which dead-letters the
  * message at once. The data is checked against its type's schema by {@link #checkData}.
@@ -52,7 +53,31 @@ public class CloudEventReader {
 
     /** The event, its envelope checked; {@link #checkData} checks its data. */
     public CloudEvent read(byte[] body, String contentType, Map<String, Object> headers) {
-        return isBinary(headers) ? readBinary(body, contentType, headers) : readStructured(body);
+        if (isBinary(headers)) {
+            return readBinary(body, contentType, headers);
+        }
+        try {
+            return readStructured(body);
+        } catch (InvalidEventException e) {
+            String elsewhere = otherBindingsAttributes(headers);
+            if (elsewhere == null) {
+                throw e;
+            }
+            throw new InvalidEventException(e.getMessage() + "; the message has " + elsewhere + ", the prefix of"
+                    + " another protocol binding: over AMQP the attributes are cloudEvents:<name> (or"
+                    + " cloudEvents_<name>) application properties");
+        }
+    }
+
+    /** Headers such as ce_specversion (the Kafka binding's prefix) or ce-id (HTTP's), if a message has them. */
+    private static String otherBindingsAttributes(Map<String, Object> headers) {
+        if (headers == null) {
+            return null;
+        }
+        List<String> names = headers.keySet().stream()
+                .filter(name -> name.regionMatches(true, 0, "ce_", 0, 3) || name.regionMatches(true, 0, "ce-", 0, 3))
+                .sorted().limit(5).toList();
+        return names.isEmpty() ? null : String.join(", ", names);
     }
 
     /** The data meets its type's schema; throws naming every bad field otherwise. */
@@ -158,7 +183,8 @@ public class CloudEventReader {
                 errors.add(new FieldError("datacontenttype", "must be JSON (application/json or */*+json), not '" + contentType + "'"));
             }
         }
-        return checked(specversion, id, source, type, subject, time, contentType, data, errors, "")
+        Map<String, Object> extensions = ExtensionAttributes.fromJson(json, "", errors);
+        return checked(specversion, id, source, type, subject, time, contentType, data, extensions, errors, "")
                 .withTraceparent(traceparent(json.path("traceparent").asText(null)));
     }
 
@@ -173,9 +199,10 @@ public class CloudEventReader {
         }
         Object time = attribute(headers, "time");
         String timeText = time instanceof Date date ? date.toInstant().toString() : text(time);
+        Map<String, Object> extensions = ExtensionAttributes.fromAmqp(headers, BINARY_PREFIXES, errors);
         return checked(text(attribute(headers, "specversion")), text(attribute(headers, "id")),
                 text(attribute(headers, "source")), text(attribute(headers, "type")),
-                text(attribute(headers, "subject")), timeText, contentType, data, errors, "cloudEvents:")
+                text(attribute(headers, "subject")), timeText, contentType, data, extensions, errors, "cloudEvents:")
                 .withTraceparent(traceparent(text(attribute(headers, "traceparent"))));
     }
 
@@ -188,8 +215,8 @@ public class CloudEventReader {
     }
 
     private static CloudEvent checked(String specversion, String id, String source, String type, String subject,
-                                      String time, String contentType, JsonNode data, List<FieldError> errors,
-                                      String prefix) {
+                                      String time, String contentType, JsonNode data, Map<String, Object> extensions,
+                                      List<FieldError> errors, String prefix) {
         if (!CloudEvent.SPEC_VERSION.equals(specversion)) {
             errors.add(new FieldError(prefix + "specversion", specversion == null ? "is required" : "must be \"1.0\""));
         }
@@ -217,7 +244,7 @@ public class CloudEventReader {
             String what = prefix.isEmpty() ? "invalid CloudEvent (structured mode)" : "invalid CloudEvent (binary mode)";
             throw new InvalidEventException(type == null ? what : what + " of type '" + type + "'", errors);
         }
-        return new CloudEvent(specversion, id, type, source, subject, instant, contentType, data);
+        return new CloudEvent(specversion, id, type, source, subject, instant, contentType, data, null, extensions);
     }
 
     private JsonNode decodeBase64(String base64, String contentType, List<FieldError> errors) {
