@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.core.MessageProperties;
 import org.springframework.test.context.TestPropertySource;
@@ -85,7 +86,9 @@ class DownstreamFidelityIT extends IntegrationTest {
                 arguments("an empty local part", "@example.com"),
                 arguments("a dot at the end", "ann.@example.com"),
                 arguments("a space", "ann smith@example.com"),
-                arguments("a C1 control", "ann\u0085@example.com"));
+                arguments("a C1 control", "ann\u0085@example.com"),
+                arguments("full-width letters, which IDNA maps to example.com", "cy@\uFF45\uFF58\uFF41\uFF4D\uFF50\uFF4C\uFF45.com"),
+                arguments("a telephone sign, which IDNA maps to tel", "di@ex\u2121.com"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -121,7 +124,10 @@ class DownstreamFidelityIT extends IntegrationTest {
                         "ann-" + run + "@xn--exmple-4nf.com"),
                 arguments("a domain of Latin Extended letters, not eatradar.com", "ann-" + run + "@ťšŴŲšťšŲ.com",
                         "ann-" + run + "@xn--pgaaanc6fdl.com"),
-                arguments("an umlaut in the domain", "ann-" + run + "@münchen.de", "ann-" + run + "@xn--mnchen-3ya.de"));
+                arguments("an umlaut in the domain", "ann-" + run + "@münchen.de", "ann-" + run + "@xn--mnchen-3ya.de"),
+                arguments("a sharp s, IDNA2008: not strasse.de", "ann-" + run + "@straße.de", "ann-" + run + "@xn--strae-oqa.de"),
+                arguments("a final sigma, IDNA2008: not σ", "fa-" + run + "@ϛς.gr", "fa-" + run + "@xn--3xa3c.gr"),
+                arguments("a domain given as its A-label", "alabel-" + run + "@xn--strae-oqa.de", "alabel-" + run + "@xn--strae-oqa.de"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -137,6 +143,28 @@ class DownstreamFidelityIT extends IntegrationTest {
         MimeMessage mail = receivedFor(onTheEnvelope).get(0);
         assertThat(Arrays.stream(mail.getRecipients(RecipientType.TO)).map(Object::toString)).containsExactly(onTheEnvelope);
         assertThat(mail.getAllRecipients()).hasSize(1);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {".", "..", "a%2Fb", "%5C", "%00", "%0a", "%2e%2e", "x/y", "x\\y"})
+    void anIdAUrlPathCannotNameIsRefusedAtTheEdge(String orderId) {
+        HttpResponse<String> response = postJson("/api/orders", "{\"orderId\":" + quoted(orderId)
+                + ",\"userId\":\"u\",\"orderTotal\":1}");
+
+        assertProblem(response, 400);
+        assertThat(json(response.body()).get("errors").findValuesAsText("field")).containsExactly("orderId");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"...", ".a", "a..b", "a;b", "50%off", "a?b", "a#b", "a b", "ü", "a+b", "~", "ﬁ", "@", "a&b=c"})
+    void everyOtherIdIsReadBack(String given) {
+        String orderId = given + "-" + UUID.randomUUID().toString().substring(0, 8);
+        assertThat(postJson("/api/orders", "{\"orderId\":" + quoted(orderId) + ",\"userId\":\"u\",\"orderTotal\":1}")
+                .statusCode()).isEqualTo(202);
+
+        String path = "/api/orders/" + java.net.URLEncoder.encode(orderId, StandardCharsets.UTF_8).replace("+", "%20");
+        await().atMost(WAIT).until(() -> get(path).statusCode() == 200);
+        assertThat(json(get(path).body()).get("orderId").asText()).isEqualTo(orderId);
     }
 
     @Test

@@ -1,6 +1,8 @@
 package io.shopevents.event;
 
-import java.net.IDN;
+import com.ibm.icu.text.IDNA;
+
+import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -10,15 +12,20 @@ import java.util.regex.Pattern;
  * <ul>
  * <li>the local part is ASCII "atext" in dot-separated words, at most 64 characters (a non-ASCII
  * local part needs SMTPUTF8 on every server on the way: refused rather than mangled);</li>
- * <li>the domain has two labels or more; an internationalised one (ü, Cyrillic а) is taken as
- * typed and mailed to as its A-label (punycode, {@link IDN}), so the message goes to exactly the
- * domain that was given and never to one its bytes were cut down to.</li>
+ * <li>the domain has two labels or more; an internationalised one (ü, ß, Cyrillic а, Greek ς) is
+ * mailed to as its A-label under IDNA2008 as UTS #46 non-transitional processing gives it, what
+ * browsers and mail systems use now (ICU4J): {@code straße.de} is {@code xn--strae-oqa.de}, never
+ * {@code strasse.de}. A domain that processing would turn into another name (full-width letters,
+ * {@code ℡}, which become {@code example}, {@code tel}) is refused, naming the name it would
+ * become: the message goes to exactly the domain that was given.</li>
  * </ul>
  */
 public final class EmailAddresses {
 
     public static final int MAX_LENGTH = 254;
     private static final Pattern LOCAL_PART = Pattern.compile("[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*");
+    private static final IDNA UTS46 = IDNA.getUTS46Instance(IDNA.NONTRANSITIONAL_TO_ASCII | IDNA.NONTRANSITIONAL_TO_UNICODE
+            | IDNA.USE_STD3_RULES | IDNA.CHECK_BIDI | IDNA.CHECK_CONTEXTJ | IDNA.CHECK_CONTEXTO);
     private static final Pattern LDH_LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
 
     private EmailAddresses() {
@@ -51,7 +58,10 @@ public final class EmailAddresses {
         }
         String domain = address.substring(at + 1);
         if (aLabel(domain) == null) {
-            return "must be one address, local@domain: the domain must be a domain name with a dot, such as"
+            String mapped = mappedTo(domain);
+            return mapped != null ? "must be one address, local@domain, with the domain as it is mailed to: '" + domain
+                    + "' would be mailed as '" + mapped + "'; write that if it is meant"
+                    : "must be one address, local@domain: the domain must be a domain name with a dot, such as"
                     + " example.com";
         }
         return null;
@@ -70,32 +80,57 @@ public final class EmailAddresses {
         return address.substring(0, at) + "@" + domain;
     }
 
-    /** The domain in ASCII (each label converted on its own), or null when it is no domain name. */
+    /** The domain in ASCII, or null when it is no domain name or would be mailed as another one. */
     private static String aLabel(String domain) {
         String[] labels = domain.split("\\.", -1);
-        if (labels.length < 2) {
+        if (labels.length < 2 || labels[labels.length - 1].chars().allMatch(Character::isDigit)) {
             return null;
         }
         StringBuilder ascii = new StringBuilder();
-        for (String label : labels) {
-            String converted;
-            try {
-                converted = IDN.toASCII(label, IDN.USE_STD3_ASCII_RULES);
-            } catch (IllegalArgumentException e) {
-                return null;
-            }
-            if (!LDH_LABEL.matcher(converted).matches()) {
-                return null;
-            }
-            if (!ascii.isEmpty()) {
-                ascii.append('.');
-            }
-            ascii.append(converted);
-        }
-        String last = labels[labels.length - 1];
-        if (last.chars().allMatch(Character::isDigit) || ascii.length() > 253) {
+        IDNA.Info info = new IDNA.Info();
+        UTS46.nameToASCII(domain, ascii, info);
+        if (info.hasErrors() || !isLdh(ascii.toString()) || ascii.length() > 253) {
             return null;
         }
-        return ascii.toString();
+        if (domain.chars().allMatch(c -> c < 0x80)) {
+            return domain; // nothing to convert: as given, case and all
+        }
+        return sameName(domain, ascii.toString()) ? ascii.toString() : null;
+    }
+
+    /** Letters, digits and hyphens in each label (no underscore, no empty label, at most 63 characters). */
+    private static boolean isLdh(String ascii) {
+        for (String label : ascii.split("\\.", -1)) {
+            if (!LDH_LABEL.matcher(label).matches()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Each label of the A-label names the one given (case aside, or given as an A-label), not one the mapping made. */
+    private static boolean sameName(String given, String ascii) {
+        StringBuilder unicode = new StringBuilder();
+        UTS46.nameToUnicode(ascii, unicode, new IDNA.Info());
+        String[] givenLabels = given.toLowerCase(Locale.ROOT).split("\\.", -1);
+        String[] unicodeLabels = unicode.toString().split("\\.", -1);
+        String[] asciiLabels = ascii.split("\\.", -1);
+        if (givenLabels.length != unicodeLabels.length || givenLabels.length != asciiLabels.length) {
+            return false;
+        }
+        for (int i = 0; i < givenLabels.length; i++) {
+            if (!givenLabels[i].equals(unicodeLabels[i]) && !givenLabels[i].equals(asciiLabels[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** What it would be mailed as, for a domain {@link #sameName} refuses; null when there is none. */
+    static String mappedTo(String domain) {
+        StringBuilder unicode = new StringBuilder();
+        IDNA.Info info = new IDNA.Info();
+        UTS46.nameToUnicode(domain, unicode, info);
+        return info.hasErrors() || unicode.toString().equals(domain.toLowerCase(Locale.ROOT)) ? null : unicode.toString();
     }
 }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The rules on event data that a JSON Schema cannot say, checked after the schema by the REST
@@ -17,12 +18,14 @@ import java.util.Map;
  * <li>an amount has at most 4 decimal places as written (0.00001 is refused, not stored as 0; a
  * 30-digit fraction is refused, not rounded), so what is stored and published is what was sent;</li>
  * <li>an id is a string, or a whole number written as one (1e2 and 1.0 are refused: they would
- * be other ids than 100 and 1), and holds no / or \ (an id must survive a URL path: GET it back).</li>
+ * be other ids than 100 and 1), and can be named in a URL path, so that GET finds it: not . or
+ * .., no / or \, no text a URL would read as an escape (%2F).</li>
  * </ul>
  */
 final class EventRules {
 
     static final int MAX_FRACTION_DIGITS = 4;
+    private static final Pattern PERCENT_ESCAPE = Pattern.compile("%[0-9A-Fa-f]{2}");
     private static final Map<String, List<String>> IDS = Map.of(
             EventType.USER_REGISTERED.eventName(), List.of("userId"),
             EventType.ORDER_PLACED.eventName(), List.of("orderId", "userId"),
@@ -48,8 +51,9 @@ final class EventRules {
             if (id.isNumber() && !id.isIntegralNumber()) {
                 errors.add(new FieldError(field, "must be a string or a whole number written without exponent or"
                         + " fraction (100, not 1e2 or 100.0)"));
-            } else if (id.isTextual() && (id.asText().contains("/") || id.asText().contains("\\"))) {
-                errors.add(new FieldError(field, "must not contain / or \\ (an id is part of a URL path)"));
+            } else if (id.isTextual() && !survivesUrlPath(id.asText())) {
+                errors.add(new FieldError(field, "must not be . or .., nor contain /, \\ or text such as %2F (an id is"
+                        + " part of a URL path, where these would name another path or be refused: GET it back)"));
             }
         }
         for (String field : AMOUNTS.getOrDefault(type, List.of())) {
@@ -60,6 +64,16 @@ final class EventRules {
             }
         }
         return errors;
+    }
+
+    /**
+     * Whether GET can name the id: a path segment of . or .. is read as a step up, / and \\ as
+     * separators, and a percent-escape, even percent-encoded again, is refused by the request
+     * firewall (%2F, %5C, %2E, %00, %0A after one decoding).
+     */
+    static boolean survivesUrlPath(String id) {
+        return !id.equals(".") && !id.equals("..") && !id.contains("/") && !id.contains("\\")
+                && !PERCENT_ESCAPE.matcher(id).find();
     }
 
     private static void text(JsonNode node, String path, List<FieldError> errors) {
