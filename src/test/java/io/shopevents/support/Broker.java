@@ -68,6 +68,20 @@ public final class Broker {
                 .map(String::strip).filter(name -> name.matches(regex)).toList();
     }
 
+    /**
+     * Retry queues holding only messages waiting to be dead-lettered back to a queue that is gone (a
+     * test-* subscription deleted while its events waited there): RabbitMQ's at-least-once
+     * dead-lettering keeps them, counted but never delivered.
+     */
+    public static java.util.List<String> retryQueuesHoldingOnlyTheUndeliverable() {
+        return java.util.Arrays.stream(run("rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "messages",
+                        "messages_ready", "messages_unacknowledged").split("\n"))
+                .map(line -> line.strip().split("\\s+"))
+                .filter(f -> f.length == 4 && f[0].startsWith("shop.events.retry.") && !f[1].equals("0")
+                        && f[2].equals("0") && f[3].equals("0"))
+                .map(f -> f[0]).toList();
+    }
+
     /** Deletes the queue (and what is in it), if it is there. */
     public static void deleteQueue(String queue) {
         run("rabbitmqctl", "delete_queue", queue);

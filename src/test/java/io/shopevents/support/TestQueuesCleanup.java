@@ -6,8 +6,8 @@ import org.junit.platform.launcher.LauncherSessionListener;
 /**
  * Leaves the broker as the tests found it: at the end of each test JVM, deletes the queues only
  * tests make (subscriptions named test-*, and the short retry delays of application-test.yaml),
- * and the archive stream the tests filled. The application's own topology stays: the service
- * would declare it anyway.
+ * and the archive stream the tests filled, and retry queues left holding only events of those
+ * subscriptions. The application's own topology stays: the service would declare it anyway.
  */
 public class TestQueuesCleanup implements LauncherSessionListener {
 
@@ -17,6 +17,8 @@ public class TestQueuesCleanup implements LauncherSessionListener {
     public void launcherSessionClosed(LauncherSession session) {
         try {
             Broker.queuesMatching(TEST_QUEUES).forEach(Broker::deleteQueue);
+            // the service declares its retry queues again when it starts
+            Broker.retryQueuesHoldingOnlyTheUndeliverable().forEach(Broker::deleteQueue);
         } catch (RuntimeException e) {
             // no rabbitmqctl here (or no broker): nothing to clean
         }
