@@ -5,6 +5,8 @@ import io.shopevents.support.EventTap;
 import io.shopevents.support.IntegrationTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
 
@@ -129,6 +131,28 @@ class AdmissionIT extends IntegrationTest {
                     + "Content-Length: 1000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
             assertThat(read(socket)).startsWith("HTTP/1.1 401");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"no key", "a body that is not JSON"})
+    void refusedSlowBodiesHoldNoThreadEither(String refusal) throws Exception {
+        // more than the 32 request threads: each is refused (401, 415) before its body, which then comes a byte at a time
+        String headers = refusal.equals("no key") ? "Content-Type: application/json\r\n"
+                : "X-API-Key: " + ALL_SCOPES_KEY + "\r\nContent-Type: text/plain\r\n";
+        for (int i = 0; i < 48; i++) {
+            Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
+            socket.getOutputStream().write(("POST /api/orders HTTP/1.1\r\nHost: localhost\r\n" + headers
+                    + "Content-Length: 60000\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            slow.add(socket);
+        }
+        long started = System.nanoTime();
+        String orderId = unique("meanwhile");
+        assertThat(postJson("/api/orders", order(orderId)).statusCode()).isEqualTo(202);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+        for (Socket socket : slow) {
+            assertThat(read(socket)).startsWith(refusal.equals("no key") ? "HTTP/1.1 401" : "HTTP/1.1 415");
         }
     }
 

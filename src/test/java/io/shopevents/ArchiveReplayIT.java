@@ -183,6 +183,12 @@ class ArchiveReplayIT extends IntegrationTest {
         assertProblem(post("/api/subscriptions/order-shipped/replay", "{\"from\":\"yesterday\"}"), 400);
         assertProblem(post("/api/subscriptions/order-shipped/replay", "{\"from\":\"2026-01-02T00:00:00Z\",\"to\":\"2026-01-01T00:00:00Z\"}"), 400);
         assertProblem(post("/api/subscriptions/order-shipped/replay", "{\"from\":\"2026-01-01T00:00:00Z\",\"types\":[\"order_placed\"]}"), 400);
+        // a list that names no type is not "every type", and no archive holds a time before 1970 or after 9999
+        assertProblem(post("/api/subscriptions/order-shipped/replay", "{\"from\":\"2026-01-01T00:00:00Z\",\"types\":[null]}"), 400);
+        assertProblem(post("/api/subscriptions/order-shipped/replay", "{\"from\":\"2026-01-01T00:00:00Z\",\"types\":[\"\"]}"), 400);
+        assertProblem(post("/api/subscriptions/order-shipped/replay", "{\"from\":\"-999999999-01-01T00:00:00Z\"}"), 400);
+        assertProblem(post("/api/subscriptions/order-shipped/replay", "{\"from\":\"2026-01-01T00:00:00Z\",\"to\":\"+999999999-12-31T23:59:59Z\"}"), 400);
+        assertProblem(post("/api/subscriptions/order-shipped/replay", "{\"from\":1e2147483648}"), 400);
     }
 
     @Test

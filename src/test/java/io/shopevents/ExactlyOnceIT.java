@@ -2,6 +2,7 @@ package io.shopevents;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.rabbitmq.client.GetResponse;
+import io.shopevents.api.UnconfirmedEvents;
 import io.shopevents.event.CloudEvent;
 import io.shopevents.event.EventIds;
 import io.shopevents.event.EventSources;
@@ -11,6 +12,7 @@ import io.shopevents.support.EventTap;
 import io.shopevents.support.IntegrationTest;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.dao.DataIntegrityViolationException;
@@ -58,6 +60,9 @@ class ExactlyOnceIT extends IntegrationTest {
 
     @Autowired
     private CamelContext camel;
+
+    @Autowired
+    private UnconfirmedEvents unconfirmed;
 
     @Test
     void aKeyedBatchKeepsItsWholeAnswerAndItsRetryPublishesNothing() {
@@ -139,6 +144,40 @@ class ExactlyOnceIT extends IntegrationTest {
     }
 
     @Test
+    void aCloudEventResentAfterA503IsAppliedOnce() {
+        String id = unique("resent");
+        String orderId = unique("resent-order");
+        // two sends the broker did not confirm: both withdrawn, both callers heard 503
+        assertThat(unconfirmed.fateOf("/tests", id, "test: not confirmed", new DefaultExchange(camel)))
+                .isEqualTo(UnconfirmedEvents.Fate.WITHDRAWN);
+        assertThat(unconfirmed.fateOf("/tests", id, "test: not confirmed", new DefaultExchange(camel)))
+                .as("an earlier withdrawal is not an effect").isEqualTo(UnconfirmedEvents.Fate.WITHDRAWN);
+
+        HttpResponse<String> resend = structured(order("/tests", id, orderId));
+
+        assertThat(resend.statusCode()).as(resend.body()).isEqualTo(202);
+        await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
+    }
+
+    @Test
+    void aResendTheBrokerDoesNotConfirmCannotWithdrawTheEventAcceptedBefore() throws Exception {
+        String id = unique("accepted");
+        String orderId = unique("accepted-order");
+        camel.getRouteController().stopRoute("order-status");
+        try {
+            // accepted, and waiting in its queue while nothing consumes it
+            HttpResponse<String> first = structured(order("/tests", id, orderId));
+            assertThat(first.statusCode()).as(first.body()).isEqualTo(202);
+            // a resend of the same event whose confirm never came
+            assertThat(unconfirmed.fateOf("/tests", id, "test: not confirmed", new DefaultExchange(camel)))
+                    .as("accepted before: the resend is answered 202 too").isEqualTo(UnconfirmedEvents.Fate.APPLIED);
+        } finally {
+            camel.getRouteController().startRoute("order-status");
+        }
+        await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
+    }
+
+    @Test
     void aKeyedReplayOfManyUnknownDeadLettersIsAnsweredAndKept() {
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 60; i++) {
@@ -153,6 +192,17 @@ class ExactlyOnceIT extends IntegrationTest {
         HttpResponse<String> retry = keyed("/api/dead-letters/replay", "application/json", key, body);
         assertThat(retry.body()).isEqualTo(first.body());
         assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+    }
+
+    @Test
+    void aKeyReusedWithAnotherQueryIsAnotherCallAndRefused() {
+        String body = "{\"ids\":[\"" + UUID.randomUUID() + "\"]}";
+        String key = unique("query-key");
+
+        HttpResponse<String> first = keyed("/api/dead-letters/replay?subscription=order-status", "application/json", key, body);
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        HttpResponse<String> other = keyed("/api/dead-letters/replay?subscription=welcome-mail", "application/json", key, body);
+        assertProblem(other, 422);
     }
 
     @Test
@@ -270,6 +320,11 @@ class ExactlyOnceIT extends IntegrationTest {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private HttpResponse<String> structured(String event) {
+        return send(HttpRequest.newBuilder(uri("/api/events")).header("Content-Type", "application/cloudevents+json")
+                .POST(HttpRequest.BodyPublishers.ofString(event)));
     }
 
     private HttpResponse<String> keyed(String path, String contentType, String key, String body) {

@@ -39,6 +39,7 @@ class HostileInputIT extends IntegrationTest {
                 arguments("nested deeper than the limit", order("\"x\"", "[".repeat(40) + "]".repeat(40)), "nesting depth"),
                 arguments("60 KB of nothing but nesting", "[".repeat(60_000), "nesting depth"),
                 arguments("a number with a million-digit exponent", order("\"orderTotal\"", "1e1000000"), "orderTotal"),
+                arguments("an exponent no decimal type holds", order("\"orderTotal\"", "1e2147483648"), "out of range"),
                 arguments("a number of 200 digits", order("\"orderTotal\"", "1".repeat(200)), "Number value length"),
                 arguments("a field given twice", "{\"orderId\":\"1\",\"orderId\":\"2\",\"userId\":\"1\",\"orderTotal\":1}",
                         "Duplicate field 'orderId'"));

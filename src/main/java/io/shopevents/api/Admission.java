@@ -3,6 +3,7 @@ package io.shopevents.api;
 import com.netflix.concurrency.limits.Limiter;
 import com.netflix.concurrency.limits.limit.FixedLimit;
 import com.netflix.concurrency.limits.limit.Gradient2Limit;
+import com.netflix.concurrency.limits.limit.VegasLimit;
 import com.netflix.concurrency.limits.limiter.AbstractLimiter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -43,15 +44,50 @@ public class Admission {
     public Admission(MeterRegistry meters,
                      @Value("${shop.api.concurrency.initial}") int initial,
                      @Value("${shop.api.concurrency.min}") int min,
-                     @Value("${shop.api.concurrency.max}") int max) {
-        this.limiter = new WeightedLimiter(min == max ? FixedLimit.of(max) : Gradient2Limit.newBuilder()
-                .initialLimit(initial).minLimit(min).maxConcurrency(max).build());
+                     @Value("${shop.api.concurrency.max}") int max,
+                     @Value("${shop.api.concurrency.algorithm:gradient2}") String algorithm) {
+        this.limiter = new WeightedLimiter(limit(algorithm, initial, min, max));
         this.refused = Counter.builder("shop.api.refused").description("Calls refused at once: the service was at capacity")
                 .register(meters);
         Gauge.builder("shop.api.limit", limiter, AbstractLimiter::getLimit)
                 .description("Calls the API works on at once at most, as the latency allows now").register(meters);
         Gauge.builder("shop.api.inflight", limiter, AbstractLimiter::getInflight)
                 .description("Calls the API works on now (a batch counts its events)").register(meters);
+    }
+
+    /**
+     * Gradient2 compares the latency now with its long-term average; Vegas with the least it has
+     * seen (it estimates the queue: limit x (1 - least / now)), so a queue that stays long stays
+     * visible to it. Equal min and max: a fixed limit.
+     */
+    static com.netflix.concurrency.limits.Limit limit(String algorithm, int initial, int min, int max) {
+        if (min == max) {
+            return FixedLimit.of(max);
+        }
+        return switch (algorithm) {
+            case "gradient2" -> Gradient2Limit.newBuilder().initialLimit(initial).minLimit(min).maxConcurrency(max).build();
+            case "vegas" -> new AtLeast(VegasLimit.newBuilder().initialLimit(initial).maxConcurrency(max).build(), min);
+            default -> throw new IllegalArgumentException("shop.api.concurrency.algorithm is gradient2 or vegas, not '"
+                    + algorithm + "'");
+        };
+    }
+
+    /** Vegas has no floor of its own. */
+    private record AtLeast(com.netflix.concurrency.limits.Limit limit, int min) implements com.netflix.concurrency.limits.Limit {
+        @Override
+        public int getLimit() {
+            return Math.max(min, limit.getLimit());
+        }
+
+        @Override
+        public void notifyOnChange(java.util.function.Consumer<Integer> consumer) {
+            limit.notifyOnChange(value -> consumer.accept(Math.max(min, value)));
+        }
+
+        @Override
+        public void onSample(long startTime, long rtt, int inflight, boolean didDrop) {
+            limit.onSample(startTime, rtt, inflight, didDrop);
+        }
     }
 
     /** Whether a call arriving now would be refused: the early, cheap check ({@link AdmissionFilter}). */

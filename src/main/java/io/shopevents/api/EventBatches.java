@@ -21,6 +21,7 @@ import org.springframework.stereotype.Component;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -40,6 +41,7 @@ public class EventBatches {
     public static final String MEDIA_TYPE = "application/cloudevents-batch+json";
     private static final String OUTCOMES_PROPERTY = "batchOutcomes";
     private static final String INDEXES_PROPERTY = "batchIndexes";
+    private static final String PRODUCER_IDS_PROPERTY = "batchProducerIds";
 
     private final IncomingEvents incoming;
     private final ObjectMapper mapper;
@@ -116,6 +118,7 @@ public class EventBatches {
         List<Publication> valid = new ArrayList<>();
         List<Integer> indexes = new ArrayList<>();
         Map<EventKey, Integer> seen = new HashMap<>();
+        Set<EventKey> producerIds = new HashSet<>();
         String seed = exchange.getProperty(EventIds.SEED_PROPERTY, String.class);
         for (int i = 0; i < batch.size(); i++) {
             try {
@@ -124,12 +127,15 @@ public class EventBatches {
                 if (earlier != null) {
                     throw new InvalidEventException("the same event (source and id) as item " + earlier + " of this batch");
                 }
-                if (unconfirmed.isWithdrawnOnRetry(event.source(), event.id(), exchange)) {
+                if (!unconfirmed.mayPublish(event.source(), event.id(), batch.get(i).hasNonNull("id"), exchange)) {
                     outcomes[i] = refused(i, event.type(), HttpStatus.SERVICE_UNAVAILABLE, "the broker did not confirm"
                             + " this event when the batch was first sent, so it was not accepted; send it again", List.of());
                     continue;
                 }
                 valid.add(new Publication(event));
+                if (batch.get(i).hasNonNull("id")) {
+                    producerIds.add(new EventKey(event.source(), event.id()));
+                }
                 indexes.add(i);
             } catch (InvalidEventException e) {
                 outcomes[i] = refused(i, IncomingEvents.typeOf(batch.get(i)), HttpStatus.BAD_REQUEST, e.getMessage(), e.errors());
@@ -139,11 +145,12 @@ public class EventBatches {
         }
         Admission.Permit permit = exchange.getProperty(ApiCall.PERMIT_PROPERTY, Admission.Permit.class);
         if (permit != null && !permit.widen(valid.size())) {
-            throw new NotAcceptedException("the service is at capacity for a batch of " + valid.size()
+            throw new AtCapacityException("the service is at capacity for a batch of " + valid.size()
                     + " events; retry in a second, or send smaller batches");
         }
         exchange.setProperty(OUTCOMES_PROPERTY, outcomes);
         exchange.setProperty(INDEXES_PROPERTY, indexes);
+        exchange.setProperty(PRODUCER_IDS_PROPERTY, producerIds);
         return valid;
     }
 
@@ -156,12 +163,17 @@ public class EventBatches {
     public BatchOutcome outcome(List<Publication> published, Exchange exchange) {
         Outcome[] outcomes = exchange.getProperty(OUTCOMES_PROPERTY, Outcome[].class);
         List<Integer> indexes = exchange.getProperty(INDEXES_PROPERTY, List.class);
+        Set<EventKey> producerIds = exchange.getProperty(PRODUCER_IDS_PROPERTY, Set.class);
         for (int i = 0; i < published.size(); i++) {
             Publication publication = published.get(i);
             int index = indexes.get(i);
             CloudEvent event = publication.event();
-            UnconfirmedEvents.Fate fate = publication.confirmed() ? UnconfirmedEvents.Fate.APPLIED
-                    : unconfirmed.fateOf(event.source(), event.id(), publication.failure(), exchange);
+            // a confirmed event whose id is its producer's stays accepted unless a call with the same event was refused
+            boolean accepted = publication.confirmed() && (!producerIds.contains(new EventKey(event.source(), event.id()))
+                    || unconfirmed.accepted(event.source(), event.id()));
+            UnconfirmedEvents.Fate fate = accepted ? UnconfirmedEvents.Fate.APPLIED
+                    : unconfirmed.fateOf(event.source(), event.id(),
+                    publication.confirmed() ? UnconfirmedEvents.WITHDRAWN_MEANWHILE : publication.failure(), exchange);
             if (fate == UnconfirmedEvents.Fate.UNKNOWN) {
                 exchange.setProperty(CloudEvents.PUBLISHED_PROPERTY, true);
             }

@@ -293,7 +293,9 @@ public class IdempotencyKeys {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             String method = exchange.getMessage().getHeader(Exchange.HTTP_METHOD, "POST", String.class);
             String path = exchange.getMessage().getHeader(Exchange.HTTP_URI, "", String.class);
-            digest.update((method + " " + path + "\n").getBytes(StandardCharsets.UTF_8));
+            // the query is part of the request: ?subscription=a&limit=1 is another call than ?subscription=b
+            String query = exchange.getMessage().getHeader(Exchange.HTTP_QUERY, "", String.class);
+            digest.update((method + " " + path + (query.isEmpty() ? "" : "?" + query) + "\n").getBytes(StandardCharsets.UTF_8));
             // one CloudEvent in binary mode: its attributes are part of the request
             CloudEventHeaders.of(exchange).forEach((name, value) ->
                     digest.update(("ce-" + name + ": " + value + "\n").getBytes(StandardCharsets.UTF_8)));

@@ -10,13 +10,16 @@ import org.springframework.stereotype.Component;
 
 /**
  * Puts {@link ProblemErrorReportValve} where Tomcat reports the requests it refuses itself, in
- * place of the ErrorReportValve Spring Boot puts there (hence the lowest precedence: after it).
+ * place of the ErrorReportValve Spring Boot puts there (hence the lowest precedence: after it),
+ * and {@link RefusedBodyValve} beside it, for every request.
  */
 @Component
 public class ProblemErrorPages implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, Ordered {
 
     @Override
     public void customize(TomcatServletWebServerFactory factory) {
+        // "100 Continue" only once the body is read, not before a refusal (401 without a key)
+        factory.addConnectorCustomizers(connector -> connector.setProperty("continueResponseTiming", "onRead"));
         factory.addContextCustomizers(context -> {
             if (context.getParent() instanceof StandardHost host) {
                 // the host adds a valve of this class when it starts, unless one is there already
@@ -29,6 +32,7 @@ public class ProblemErrorPages implements WebServerFactoryCustomizer<TomcatServl
                 }
             }
             pipeline.addValve(new ProblemErrorReportValve());
+            pipeline.addValve(new RefusedBodyValve());
         });
     }
 

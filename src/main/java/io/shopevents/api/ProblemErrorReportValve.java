@@ -30,7 +30,9 @@ public class ProblemErrorReportValve extends ErrorReportValve {
         }
         HttpStatus known = HttpStatus.resolve(status);
         String title = known == null ? "Error" : known.getReasonPhrase();
-        String detail = status < 500 ? "the request was refused before it reached the API: " + title
+        String detail = status == 501 ? "the request's Transfer-Encoding is not supported: send the body with"
+                + " Content-Length, or chunked"
+                : status < 500 ? "the request was refused before it reached the API: " + title
                 : "unexpected error; see the service log";
         try {
             response.setContentType(Problem.MEDIA_TYPE);

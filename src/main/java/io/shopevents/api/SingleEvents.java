@@ -69,6 +69,7 @@ public class SingleEvents {
         exchange.setProperty(CloudEvents.TYPE_PROPERTY, event.type());
         exchange.setProperty(CloudEvents.ID_PROPERTY, event.id());
         exchange.setProperty(CloudEvents.SOURCE_PROPERTY, event.source());
+        exchange.setProperty(UnconfirmedEvents.PRODUCER_ID_PROPERTY, item.hasNonNull("id"));
         return event;
     }
 

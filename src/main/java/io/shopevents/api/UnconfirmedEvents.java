@@ -1,6 +1,7 @@
 package io.shopevents.api;
 
 import io.shopevents.event.CloudEvents;
+import io.shopevents.store.EventFates;
 import io.shopevents.store.ProcessedEvents;
 import io.shopevents.subscription.SubscriptionRegistry;
 import org.apache.camel.Exchange;
@@ -24,7 +25,7 @@ public class UnconfirmedEvents {
 
     /** What became of an event whose publication was not confirmed. */
     public enum Fate {
-        /** A subscription applied it: accepted after all. */
+        /** A subscription applied it, or a call carrying the same event was accepted: accepted after all. */
         APPLIED,
         /** No subscription will ever apply it: refused (503). */
         WITHDRAWN,
@@ -32,14 +33,21 @@ public class UnconfirmedEvents {
         UNKNOWN
     }
 
+    /** Exchange property: the event's id is its producer's (a resend of it is the same event). */
+    public static final String PRODUCER_ID_PROPERTY = "eventIdByProducer";
+    static final String WITHDRAWN_MEANWHILE = "a call carrying the same event (source and id) was refused meanwhile,"
+            + " so this one was not accepted either; send it again";
+
     private final ProcessedEvents processedEvents;
+    private final EventFates fates;
     private final SubscriptionRegistry subscriptions;
     private final IdempotencyKeys idempotencyKeys;
     private final TransactionTemplate transaction;
 
-    public UnconfirmedEvents(ProcessedEvents processedEvents, SubscriptionRegistry subscriptions,
+    public UnconfirmedEvents(ProcessedEvents processedEvents, EventFates fates, SubscriptionRegistry subscriptions,
                              IdempotencyKeys idempotencyKeys, TransactionTemplate transaction) {
         this.processedEvents = processedEvents;
+        this.fates = fates;
         this.subscriptions = subscriptions;
         this.idempotencyKeys = idempotencyKeys;
         this.transaction = transaction;
@@ -82,7 +90,7 @@ public class UnconfirmedEvents {
             return Fate.UNKNOWN;
         }
         if (fate == Fate.APPLIED) {
-            log.info("event {} was not confirmed ({}) but has been applied already: accepted", eventId, failure);
+            log.info("event {} was not confirmed ({}) but has been applied or accepted already: accepted", eventId, failure);
         } else if (fate == Fate.UNKNOWN) {
             log.warn("event {} was not confirmed ({}), and a retry under its Idempotency-Key has taken the call over:"
                     + " left to it", eventId, failure);
@@ -91,21 +99,42 @@ public class UnconfirmedEvents {
     }
 
     /**
-     * Route step before a keyed call that took over an abandoned one publishes: an event the first
-     * run withdrew (its caller would have heard 503) is refused again, never published under its id,
-     * which every subscription would skip as withdrawn.
+     * Route step before an event is published. One whose id its producer chose may be a resend
+     * after a 503: an earlier withdrawal of it is forgotten, so that it is applied once. One of
+     * ours that the first run of a taken-over keyed call withdrew (its caller would have heard 503)
+     * is refused again, never published under its id, which every subscription would skip.
      */
-    public void refuseIfWithdrawn(@ExchangeProperty(CloudEvents.SOURCE_PROPERTY) String source,
-                                  @ExchangeProperty(CloudEvents.ID_PROPERTY) String eventId, Exchange exchange) {
-        if (isWithdrawnOnRetry(source, eventId, exchange)) {
+    public void beforePublish(@ExchangeProperty(CloudEvents.SOURCE_PROPERTY) String source,
+                              @ExchangeProperty(CloudEvents.ID_PROPERTY) String eventId, Exchange exchange) {
+        if (!mayPublish(source, eventId, exchange.getProperty(PRODUCER_ID_PROPERTY, false, Boolean.class), exchange)) {
             throw new NotAcceptedException("the broker did not confirm this event when the call was first made,"
                     + " so it was not accepted; send it again with a new Idempotency-Key");
         }
     }
 
-    /** True for an event of a taken-over call that the first run withdrew. */
-    public boolean isWithdrawnOnRetry(String source, String eventId, Exchange exchange) {
-        return exchange.getProperty(IdempotencyKeys.TAKEOVER_PROPERTY, false, Boolean.class)
-                && processedEvents.isWithdrawn(source, eventId);
+    /** See {@link #beforePublish}; false if the event is refused. */
+    public boolean mayPublish(String source, String eventId, boolean producerId, Exchange exchange) {
+        if (producerId) {
+            transaction.executeWithoutResult(status -> processedEvents.reopen(source, eventId));
+            return true;
+        }
+        return !(exchange.getProperty(IdempotencyKeys.TAKEOVER_PROPERTY, false, Boolean.class)
+                && processedEvents.isWithdrawn(source, eventId));
+    }
+
+    /**
+     * Route step once the broker confirmed an event whose id its producer chose: it is accepted,
+     * unless a call carrying the same event was refused meanwhile; then this one is refused too.
+     */
+    public void confirmed(@ExchangeProperty(CloudEvents.SOURCE_PROPERTY) String source,
+                          @ExchangeProperty(CloudEvents.ID_PROPERTY) String eventId, Exchange exchange) {
+        if (exchange.getProperty(PRODUCER_ID_PROPERTY, false, Boolean.class) && !accepted(source, eventId)) {
+            throw new NotAcceptedException(WITHDRAWN_MEANWHILE);
+        }
+    }
+
+    /** Records a confirmed event (its id the producer's) as accepted; false if a call withdrew it first. */
+    public boolean accepted(String source, String eventId) {
+        return Boolean.TRUE.equals(transaction.execute(status -> fates.accept(source, eventId)));
     }
 }

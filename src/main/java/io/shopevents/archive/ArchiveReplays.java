@@ -10,6 +10,8 @@ import io.shopevents.api.PathParameters;
 import io.shopevents.api.UnprocessableException;
 import io.shopevents.event.CloudEventReader;
 import io.shopevents.event.EventKey;
+import io.shopevents.event.InvalidEventException;
+import io.shopevents.event.JsonDocuments;
 import io.shopevents.rabbit.ArchiveProperties;
 import io.shopevents.rabbit.RabbitConnections;
 import io.shopevents.store.ProcessedEvents;
@@ -60,6 +62,7 @@ public class ArchiveReplays {
     private static final Duration ABANDONED = Duration.ofSeconds(60);
     private static final int CONFIRM_BATCH = ArchiveStream.ACK_BATCH;
     static final String REPLAY_HEADER = "x-replayed-from-archive";
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
 
     @Schema(description = "Which archived events to replay into the subscription.")
     public record ArchiveReplayRequest(
@@ -301,11 +304,17 @@ public class ArchiveReplays {
             throw new BadRequestException("the body must say the range: {\"from\":\"2026-11-25T10:00:00Z\",\"to\":\"...\"}");
         }
         try {
-            JsonNode json = mapper.readTree(body);
-            if (json == null || !json.isObject()) {
+            JsonNode json = JsonDocuments.read(mapper, body, "the body");
+            if (!json.isObject()) {
                 throw new BadRequestException("the body must be a JSON object with from (and to, types)");
             }
-            return mapper.treeToValue(json, ArchiveReplayRequest.class);
+            ArchiveReplayRequest request = mapper.treeToValue(json, ArchiveReplayRequest.class);
+            if (request.types() != null && request.types().stream().anyMatch(t -> t == null || t.isBlank())) {
+                throw new BadRequestException("each of types must be an event type (a string)");
+            }
+            return request;
+        } catch (InvalidEventException e) {
+            throw new BadRequestException(e.getMessage());
         } catch (IOException e) {
             throw new BadRequestException("the body must be {\"from\":\"<date-time>\",\"to\":\"<date-time>\",\"types\":[...]}: "
                     + e.getMessage().lines().findFirst().orElse(""));
@@ -317,7 +326,11 @@ public class ArchiveReplays {
             throw new BadRequestException(field + " is required (an RFC 3339 date-time, such as 2026-11-25T10:00:00Z)");
         }
         try {
-            return OffsetDateTime.parse(value).toInstant();
+            Instant instant = OffsetDateTime.parse(value).toInstant();
+            if (instant.isBefore(Instant.EPOCH) || instant.isAfter(LATEST)) {
+                throw new BadRequestException(field + " must lie between 1970 and 9999");
+            }
+            return instant;
         } catch (DateTimeParseException e) {
             throw new BadRequestException(field + " must be an RFC 3339 date-time, such as 2026-11-25T10:00:00Z");
         }

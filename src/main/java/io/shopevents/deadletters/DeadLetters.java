@@ -147,9 +147,9 @@ public class DeadLetters {
                 + " to replay the oldest limit (or all)";
         JsonNode json;
         try {
-            json = mapper.readTree(body);
-        } catch (IOException e) {
-            throw new BadRequestException(expected);
+            json = io.shopevents.event.JsonDocuments.read(mapper, body, "the body");
+        } catch (io.shopevents.event.InvalidEventException e) {
+            throw new BadRequestException(expected + " (" + e.getMessage() + ")");
         }
         // 0, "x", [], true, null and {} are not a list of ids: replaying everything for them would be a surprise
         JsonNode ids = json == null ? null : json.get("ids");

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -58,7 +59,11 @@ public final class JsonDocuments {
         }
     }
 
-    /** Refuses -0, -0.0, -0e5 as it reads them: the sign would be lost on the way. */
+    /**
+     * Refuses -0, -0.0, -0e5 as it reads them (the sign would be lost on the way), and numbers no
+     * decimal type can hold (an exponent past int range, 1E+2147483648): every reader after this
+     * one may take any number as a BigDecimal.
+     */
     private static final class NoNegativeZero extends JsonParserDelegate {
         NoNegativeZero(JsonParser parser) {
             super(parser);
@@ -67,11 +72,22 @@ public final class JsonDocuments {
         @Override
         public JsonToken nextToken() throws IOException {
             JsonToken token = super.nextToken();
-            if ((token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT)
-                    && getText().startsWith("-") && getDecimalValue().signum() == 0) {
-                throw new JsonParseException(this, "-0 is not taken: write 0");
+            if (token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT) {
+                BigDecimal value;
+                try {
+                    value = getDecimalValue();
+                } catch (NumberFormatException | ArithmeticException e) {
+                    throw new JsonParseException(this, "a number out of range (" + abbreviated(getText()) + ")");
+                }
+                if (value.signum() == 0 && getText().startsWith("-")) {
+                    throw new JsonParseException(this, "-0 is not taken: write 0");
+                }
             }
             return token;
+        }
+
+        private static String abbreviated(String text) {
+            return text.length() <= 40 ? text : text.substring(0, 40) + "…";
         }
     }
 }

@@ -66,6 +66,14 @@ public class Bookkeeping {
                     .param("cutoff", Timestamp.from(now.minus(idempotencyKeys)))
                     .param("batch", batch)
                     .update();
+            // an accepted event's fate matters as long as a resend could meet its claims; withdrawals stay for replays
+            rows += jdbc.sql("""
+                            DELETE FROM event_fates WHERE (event_source, event_id) IN (
+                                SELECT event_source, event_id FROM event_fates
+                                WHERE fate = 'ACCEPTED' AND decided_at < :cutoff LIMIT :batch)""")
+                    .param("cutoff", Timestamp.from(now.minus(processedEvents)))
+                    .param("batch", batch)
+                    .update();
             rows += jdbc.sql("DELETE FROM replays WHERE id IN (SELECT id FROM replays WHERE started_at < :cutoff LIMIT :batch)")
                     .param("cutoff", Timestamp.from(now.minus(REPLAYS)))
                     .param("batch", batch)

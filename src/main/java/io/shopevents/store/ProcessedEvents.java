@@ -39,8 +39,11 @@ public class ProcessedEvents {
     }
 
     private final JdbcClient jdbc;
-    public ProcessedEvents(JdbcClient jdbc) {
+    private final EventFates fates;
+
+    public ProcessedEvents(JdbcClient jdbc, EventFates fates) {
         this.jdbc = jdbc;
+        this.fates = fates;
     }
 
     /**
@@ -57,32 +60,38 @@ public class ProcessedEvents {
     /**
      * In the caller's transaction: makes sure none of these subscriptions will ever apply this event,
      * and records it as withdrawn for any subscription a replay from the archive may feed later.
-     * False if one has applied it already: the event took effect, and the caller must roll back.
-     * Waits for a subscription applying it right now (the row lock of its claim).
+     * False if it took effect: a subscription applied it, or a call carrying the same event was
+     * accepted (202); the caller must then roll back. Rows of an earlier withdrawal are no
+     * obstacle. Waits for a subscription applying it right now (the row lock of its claim).
      */
     public boolean withdraw(String source, String eventId, Collection<String> subscriptions) {
+        if (!fates.withdraw(source, eventId)) {
+            return false;
+        }
         for (String subscription : subscriptions) {
-            if (!insert(subscription, source, eventId, true)) {
+            if (!insert(subscription, source, eventId, true) && !isWithdrawn(subscription, source, eventId)) {
                 return false;
             }
         }
-        jdbc.sql("""
-                        INSERT INTO withdrawn_events (event_source, event_id, withdrawn_at) VALUES (:source, :eventId, :now)
-                        ON CONFLICT DO NOTHING""")
-                .param("source", source)
-                .param("eventId", eventId)
-                .param("now", Timestamp.from(Instant.now()))
-                .update();
         return true;
+    }
+
+    /**
+     * In the caller's transaction, before a producer's resend of an event is published: an earlier
+     * withdrawal of it is forgotten, so that the resend (or the earlier copy) is applied once.
+     */
+    public void reopen(String source, String eventId) {
+        if (fates.reopen(source, eventId)) {
+            jdbc.sql("DELETE FROM processed_events WHERE event_source = :source AND event_id = :eventId AND withdrawn = TRUE")
+                    .param("source", source)
+                    .param("eventId", eventId)
+                    .update();
+        }
     }
 
     /** Whether the event was withdrawn: its publisher heard 503, and nothing may apply it. */
     public boolean isWithdrawn(String source, String eventId) {
-        return jdbc.sql("SELECT COUNT(*) FROM withdrawn_events WHERE event_source = :source AND event_id = :eventId")
-                .param("source", source)
-                .param("eventId", eventId)
-                .query(Integer.class)
-                .single() > 0;
+        return fates.isWithdrawn(source, eventId);
     }
 
     private boolean insert(String subscription, String source, String eventId, boolean withdrawn) {

@@ -91,6 +91,10 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         } catch (InvalidEventException e) {
             delivery.refused(e, Delivery.label(message));
             return;
+        } catch (RuntimeException e) {
+            // whatever a message holds, it fails alone: never the batch it came in
+            delivery.refused(new InvalidEventException("the message cannot be read: " + describe(e)), Delivery.label(message));
+            return;
         }
         CloudEvent event = delivery.event;
         delivery.what = "event " + CorrelationIds.escape(event.id()) + " (" + event.type() + ")";
@@ -104,6 +108,8 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             component.reader.checkData(event);
         } catch (InvalidEventException e) {
             delivery.refused(e, delivery.what);
+        } catch (RuntimeException e) {
+            delivery.refused(new InvalidEventException("the event's data cannot be checked: " + describe(e)), delivery.what);
         }
     }
 
