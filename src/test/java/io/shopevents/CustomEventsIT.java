@@ -9,6 +9,7 @@ import org.apache.camel.builder.RouteBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.amqp.core.Message;
+import org.springframework.amqp.core.MessageProperties;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -130,7 +131,15 @@ class CustomEventsIT extends IntegrationTest {
     void configuredTypeThatNoSubscriptionTakesIsDeadLetteredAsUnrouted() {
         String eventId = unique("event");
 
-        publish("parcel_lost", cloudEvent(eventId, "parcel_lost", "{\"orderId\":\"1\"}"));
+        // a producer's header that happens to be named as ours says nothing about where it failed
+        MessageProperties properties = new MessageProperties();
+        properties.setHeader("subscription", "order-status");
+        rabbit.invoke(operations -> {
+            operations.send("shop.events", "parcel_lost", new Message(cloudEvent(eventId, "parcel_lost", "{\"orderId\":\"1\"}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8), properties));
+            operations.waitForConfirmsOrDie(10_000);
+            return null;
+        });
 
         await().atMost(Duration.ofSeconds(20)).until(() -> deadLetterListed(eventId) != null);
         JsonNode listed = deadLetterListed(eventId);

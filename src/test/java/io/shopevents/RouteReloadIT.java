@@ -201,6 +201,13 @@ class RouteReloadIT extends IntegrationTest {
             // a file with REST definitions: the whole set, the API refusing meanwhile
             writeAndAwaitReload(output, "stream-hello.camel.yaml", helloRest("stream-hello", "Hello"));
             writeAndAwaitReload(output, "order-shipped.camel.yaml", shipped);
+            // routes the API's own routes call: replaced alone, the API refusing meanwhile
+            // (several times: a call must be in flight at the moment it is replaced to find the gap)
+            String publish = Files.readString(routes.resolve("publish.camel.yaml"));
+            for (int i = 0; i < 4; i++) {
+                writeAndAwaitReload(output, "publish.camel.yaml", publish + "\n# changed while calls stream in " + i + "\n");
+            }
+            writeAndAwaitReload(output, "publish.camel.yaml", publish);
         } finally {
             going.set(false);
             stream.join();

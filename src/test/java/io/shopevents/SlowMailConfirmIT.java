@@ -1,6 +1,7 @@
 package io.shopevents;
 
 import com.rabbitmq.client.GetResponse;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.shopevents.support.Broker;
 import io.shopevents.support.DeadLetters;
 import io.shopevents.support.IntegrationTest;
@@ -8,7 +9,10 @@ import io.shopevents.support.SmtpRelay;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +31,9 @@ class SlowMailConfirmIT extends IntegrationTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final SmtpRelay relay = new SmtpRelay(greenMailPort(), address -> false);
+
+    @Autowired
+    private JdbcClient jdbc;
 
     static {
         applicationSmtpPort = relay.port();
@@ -75,19 +82,48 @@ class SlowMailConfirmIT extends IntegrationTest {
         assertThat(mailsTo(email).get(0).getHeader("Message-ID")[0]).startsWith("<welcome.").endsWith("@shop-events>");
     }
 
+    @Test
+    void aMailTheServiceStoppedWhileHandingItOverIsDeadLetteredInDoubtAndItsReplaySendsItOnce() {
+        String email = unique("stopped") + "@example.com";
+        String eventId = unique("stopped-event");
+        // as a process stopped in the middle of handing this mail to the server would leave it
+        jdbc.sql("""
+                        INSERT INTO handovers (purpose, event_source, event_id, replays, started_at)
+                        VALUES ('welcome-mail', '/tests', :id, 0, CURRENT_TIMESTAMP)""").param("id", eventId).update();
+
+        publish("user_registered", cloudEvent(eventId, "user_registered", user(email)));
+
+        await().atMost(WAIT).until(() -> deadLetterListed(eventId) != null);
+        JsonNode letter = deadLetterListed(eventId);
+        assertThat(letter.get("exceptionClass").asText()).isEqualTo("io.shopevents.processor.MailInDoubtException");
+        assertThat(letter.get("reason").asText()).contains("when the service stopped").contains("Message-ID");
+        assertOneMailAfterAMarker(email, 0);
+
+        // the operator checked the mailbox: the replay is a send of its own
+        HttpResponse<String> replay = postJson("/api/dead-letters/replay?subscription=welcome-mail",
+                "{\"ids\":[\"" + letter.get("id").asText() + "\"]}");
+        assertThat(replay.statusCode()).as(replay.body()).isEqualTo(200);
+        await().atMost(WAIT).until(() -> mailsTo(email).size() == 1);
+        assertOneMailAfterAMarker(email, 1);
+    }
+
     /**
      * Once the welcome-mail subscription holds nothing (its queue and the retry queues are empty, so
      * a retried send would be waiting there), another user's mail goes out after it: by then a second
      * mail to this address would have too.
      */
     private void assertOneMailAfterAMarker(String email) {
+        assertOneMailAfterAMarker(email, 1);
+    }
+
+    private void assertOneMailAfterAMarker(String email, int mails) {
         List<String> queues = new ArrayList<>(Broker.queuesMatching("shop\\.events\\.retry\\..+"));
         queues.add("shop.events.welcome-mail");
         await().atMost(WAIT).until(() -> Broker.messagesIn(queues) == 0);
         String marker = unique("marker") + "@example.com";
         assertThat(postJson("/api/users", user(marker)).statusCode()).isEqualTo(202);
         await().atMost(WAIT).until(() -> mailsTo(marker).size() == 1);
-        assertThat(mailsTo(email)).as("one mail, not two").hasSize(1);
+        assertThat(mailsTo(email)).as(mails == 1 ? "one mail, not two" : "no mail").hasSize(mails);
     }
 
     private static String user(String email) {

@@ -42,7 +42,9 @@ class DeadLetterReader {
         AMQP.BasicProperties properties = raw.properties();
         Map<String, Object> headers = properties.getHeaders() == null ? Map.of() : properties.getHeaders();
         Map<String, Object> death = firstDeath(headers);
-        String subscription = text(headers.get(FailureHeaders.SUBSCRIPTION));
+        // the header is ours only on a message that went through our queues; on an unrouted one a producer set it
+        String subscription = headers.containsKey(FailureHeaders.DEAD_LETTER_ID) || death != null
+                ? text(headers.get(FailureHeaders.SUBSCRIPTION)) : null;
         if (subscription == null && death != null) {
             subscription = subscriptionOfQueue(text(death.get("queue")));
         }

@@ -8,7 +8,9 @@ import io.shopevents.event.EmailAddresses;
 import io.shopevents.event.TextRules;
 import io.shopevents.event.InvalidEventException;
 import io.shopevents.event.UserRegistered;
+import io.shopevents.store.Handovers;
 import org.apache.camel.CamelExecutionException;
+import org.apache.camel.Header;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.mail.MailConstants;
 import org.slf4j.Logger;
@@ -31,6 +33,8 @@ import java.util.UUID;
  * transaction that records the event as applied, so a failed send is retried and a sent one is
  * not sent again (routes/welcome-mail.camel.yaml). A server that cannot be reached or answers
  * 4xx is a transient failure (retried after a delay); a 5xx answer is permanent (dead-lettered).
+ * A mail whose outcome is unknown (the server never confirmed it, or the service stopped while the
+ * server had it: {@link Handovers}) is dead-lettered as in doubt, never sent again blindly.
  */
 @Component("welcomeMail")
 public class WelcomeMailProcessor {
@@ -42,8 +46,14 @@ public class WelcomeMailProcessor {
         System.getProperties().putIfAbsent("jakarta.mail.util.StreamProvider", "org.eclipse.angus.mail.util.MailStreamProvider");
     }
     private static final Logger log = LoggerFactory.getLogger(WelcomeMailProcessor.class);
+    /** The subscription's exchange header: how often the event was replayed from the dead letters. */
+    static final String REPLAYS_HEADER = "replays";
+
+    /** The hand-over records' name for these sends. */
+    static final String PURPOSE = "welcome-mail";
 
     private final CloudEvents cloudEvents;
+    private final Handovers handovers;
     private final ProducerTemplate producer;
     private final String endpoint;
     private final String from;
@@ -51,9 +61,10 @@ public class WelcomeMailProcessor {
     private final Template text;
     private final Template html;
 
-    public WelcomeMailProcessor(CloudEvents cloudEvents, ProducerTemplate producer,
+    public WelcomeMailProcessor(CloudEvents cloudEvents, Handovers handovers, ProducerTemplate producer,
                                 @Value("${shop.mail.endpoint}") String endpoint, @Value("${mail.from}") String from) {
         this.cloudEvents = cloudEvents;
+        this.handovers = handovers;
         this.producer = producer;
         this.endpoint = endpoint;
         this.from = from;
@@ -64,7 +75,8 @@ public class WelcomeMailProcessor {
         this.html = compile(Mustache.compiler().escapeHTML(true), "mail/welcome.html.mustache");
     }
 
-    public void send(CloudEvent event) {
+    /** Sends the mail of this event; replays: how often an operator replayed it (each replay is a send of its own). */
+    public void send(CloudEvent event, @Header(REPLAYS_HEADER) Integer replays) {
         UserRegistered user = cloudEvents.data(event, UserRegistered.class);
         // second line behind the edge's and the subscription's checks: no control characters in
         // headers, and one mailbox, which is all the envelope may ever hold
@@ -78,6 +90,13 @@ public class WelcomeMailProcessor {
         String recipient = EmailAddresses.forSmtp(user.email());
         Map<String, Object> model = Map.of("username", MailText.literal(user.username()), "email", recipient,
                 "userId", user.userId());
+        int replay = replays == null ? 0 : replays;
+        // an earlier attempt's record still here: the service stopped while the server had that mail
+        handovers.begin(PURPOSE, event.source(), event.id(), replay).ifPresent(started -> {
+            throw new MailInDoubtException("the welcome mail for user " + user.userId() + " was being handed to the mail"
+                    + " server at " + started + " when the service stopped, and may or may not have been delivered. Check"
+                    + " the mailbox (Message-ID " + messageId(event) + ") before replaying this dead letter", null);
+        });
         try {
             producer.sendBodyAndHeaders(endpoint, html.execute(model), Map.of(
                     // one validated mailbox: the one recipient camel-mail puts on the envelope (RCPT TO)
@@ -96,6 +115,8 @@ public class WelcomeMailProcessor {
                         + " been delivered: " + cause.getMessage() + ". Check the mailbox (Message-ID " + messageId(event)
                         + ") before replaying this dead letter", inDoubt);
             }
+            // not in doubt: surely not delivered
+            handovers.notSent(PURPOSE, event.source(), event.id(), replay);
             String refusal = MailRejectedException.permanentReply(cause);
             if (refusal != null) {
                 throw new MailRejectedException("the mail server refused the welcome mail for user " + user.userId()
@@ -103,6 +124,7 @@ public class WelcomeMailProcessor {
             }
             throw new MailNotSentException("welcome mail for user " + user.userId() + " not sent: " + cause.getMessage(), cause);
         }
+        handovers.done(PURPOSE, event.source(), event.id(), replay);
         log.info("welcome mail for user {} sent (event {})", user.userId(), event.id());
     }
 

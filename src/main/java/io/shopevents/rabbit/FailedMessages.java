@@ -18,9 +18,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 
@@ -106,13 +109,27 @@ public class FailedMessages {
     /**
      * A dead letter's id: the same for the same message failed by the same subscription at the same
      * attempt, so a letter dead-lettered again (its consumer lost the connection before it could
-     * acknowledge the original) is known as a copy, listed once and replayed once.
+     * acknowledge the original) is known as a copy, listed once and replayed once. Everything that
+     * tells two events apart goes in: a binary-mode event's attributes (cloudEvents:* headers, its
+     * source among them) and the routing key (its type) are not in the body.
      */
+    /** The AMQP binding's attribute headers: cloudEvents:id, and cloudEvents_id as JMS names them. */
+    private static final String CLOUDEVENTS_HEADER_PREFIX = "cloudEvents";
+
     static String letterId(Message message, String subscription, int attempts) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            Object replays = message.getMessageProperties().getHeaders().get(FailureHeaders.REPLAY_COUNT);
-            for (Object part : new Object[] {subscription, message.getMessageProperties().getMessageId(), attempts, replays}) {
+            Map<String, Object> headers = message.getMessageProperties().getHeaders();
+            List<Object> parts = new ArrayList<>(List.of(String.valueOf(subscription),
+                    String.valueOf(message.getMessageProperties().getMessageId()), attempts,
+                    String.valueOf(headers.get(FailureHeaders.REPLAY_COUNT)), routingKeyOf(message)));
+            new TreeMap<>(headers).forEach((name, value) -> {
+                if (name.startsWith(CLOUDEVENTS_HEADER_PREFIX)) {
+                    parts.add(name);
+                    parts.add(String.valueOf(value));
+                }
+            });
+            for (Object part : parts) {
                 byte[] bytes = String.valueOf(part).getBytes(StandardCharsets.UTF_8);
                 digest.update(ByteBuffer.allocate(4).putInt(bytes.length).array()); // length first: no two splits alike
                 digest.update(bytes);

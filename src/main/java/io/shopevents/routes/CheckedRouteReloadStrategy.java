@@ -43,7 +43,9 @@ import java.util.stream.Stream;
  * <li>only the routes of the files that changed are replaced: a subscription's file reloads that
  * subscription, and the REST API goes on serving. A file with REST definitions or route
  * configurations (which other files' routes use) reloads the whole set; meanwhile, a second or so,
- * the API refuses calls with 503 and Retry-After (the calls in flight finish first);</li>
+ * the API refuses calls with 503 and Retry-After (the calls in flight finish first). A file whose
+ * routes other routes call (direct:, as the API's publishing steps) is replaced alone, with the
+ * API refusing the same way: a call must never find its next route gone;</li>
  * <li>if the new routes fail to start (an unknown bean, say), the ones that ran before are put back.</li>
  * </ul>
  * Camel's own reload watches changed and created files only, stops every route first and, on any
@@ -171,12 +173,9 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
             return;
         }
         boolean wholeSet = files.stream().anyMatch(file -> holdsMoreThanRoutes(running.get(file)) || holdsMoreThanRoutes(next.get(file)));
+        boolean gated = wholeSet || files.stream().anyMatch(file -> calledByOthers(running.get(file)) || calledByOthers(next.get(file)));
         try {
-            if (wholeSet) {
-                replaceAllUnderGate(next);
-            } else {
-                replaceFiles(files, next);
-            }
+            replace(files, next, wholeSet, gated);
             running = next;
             status.applied(files);
             log.info("Routes reloaded after a change to {}{}: {} routes running", files, wholeSet ? " (all files: it holds"
@@ -188,11 +187,7 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
         } catch (Exception e) {
             status.refused(files, List.of("failed to start: " + rootCause(e)));
             try {
-                if (wholeSet) {
-                    replaceAllUnderGate(running);
-                } else {
-                    replaceFiles(files, running);
-                }
+                replace(files, running, wholeSet, gated);
                 log.error("Routes from {} failed to start ({}); put back the routes that ran before: {} routes running",
                         files, rootCause(e), camelContext.getRoutes().size());
             } catch (Exception again) {
@@ -233,6 +228,28 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
         return content != null && check().contents(content).restOrConfiguration();
     }
 
+    private boolean calledByOthers(String content) {
+        return content != null && check().contents(content).calledByOtherRoutes();
+    }
+
+    private void replace(List<Path> files, Map<Path, String> set, boolean wholeSet, boolean gated) throws Exception {
+        if (!gated) {
+            replaceFiles(files, set);
+            return;
+        }
+        underGate(() -> {
+            if (wholeSet) {
+                replaceRoutes(set);
+            } else {
+                replaceFiles(files, set);
+            }
+        });
+    }
+
+    private interface Replacement {
+        void run() throws Exception;
+    }
+
     /** Replaces the routes of these files only: stops and removes their routes, then loads their files as they are in the set. */
     private void replaceFiles(List<Path> files, Map<Path, String> set) throws Exception {
         for (Route route : List.copyOf(camelContext.getRoutes())) {
@@ -253,16 +270,16 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
     }
 
     /**
-     * The whole set, with the API refusing calls meanwhile (503, Retry-After) rather than finding
-     * its routes half gone; the calls in flight finish first.
+     * With the API refusing calls meanwhile (503, Retry-After) rather than finding its routes half
+     * gone; the calls in flight finish first.
      */
-    private void replaceAllUnderGate(Map<Path, String> files) throws Exception {
+    private void underGate(Replacement replacement) throws Exception {
         admission.pause("the service is reloading its routes");
         try {
             if (!admission.awaitIdle(java.time.Duration.ofSeconds(5))) {
                 log.warn("calls still in flight after 5 s; reloading the routes anyway");
             }
-            replaceRoutes(files);
+            replacement.run();
         } finally {
             admission.resume();
         }

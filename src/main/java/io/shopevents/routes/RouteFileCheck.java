@@ -61,9 +61,15 @@ public final class RouteFileCheck {
         }
     }
 
-    /** What a route file declares: its routes' ids (with their lines), and whether it holds more than routes. */
-    public record Contents(Map<String, Integer> routeIds, boolean restOrConfiguration) {
+    /**
+     * What a route file declares: its routes' ids (with their lines), whether it holds more than
+     * routes, and whether other routes call its routes (from direct: or seda:, as publish.camel.yaml's).
+     */
+    public record Contents(Map<String, Integer> routeIds, boolean restOrConfiguration, boolean calledByOtherRoutes) {
     }
+
+    /** Endpoints a route is called at by other routes of this application: gone for a moment on reload. */
+    private static final List<String> CALLED_ENDPOINTS = List.of("direct:", "seda:");
 
     /**
      * What the file declares, read as YAML: the explicit ids of its routes, and whether it holds
@@ -77,18 +83,21 @@ public final class RouteFileCheck {
             Node root = new Yaml(new LoaderOptions()).compose(new java.io.StringReader(text));
             document = root == null ? JsonNodeFactory.instance.arrayNode() : toJson(root, "", lines);
         } catch (RuntimeException e) {
-            return new Contents(Map.of(), false);
+            return new Contents(Map.of(), false, false);
         }
         Map<String, Integer> ids = new java.util.LinkedHashMap<>();
         boolean more = false;
+        boolean called = false;
         for (int i = 0; i < document.size(); i++) {
             JsonNode item = document.get(i);
             if (item.path("route").path("id").isTextual()) {
                 ids.put(item.get("route").get("id").asText(), lineOf("/" + i + "/route/id", lines));
             }
             more |= item.has("rest") || item.has("routeConfiguration");
+            String from = item.path("route").path("from").path("uri").asText("");
+            called |= CALLED_ENDPOINTS.stream().anyMatch(from::startsWith);
         }
-        return new Contents(ids, more);
+        return new Contents(ids, more, called);
     }
 
     /** Every problem of the file as "file:line: message"; empty when it is a valid route file. */

@@ -74,6 +74,14 @@ public class Bookkeeping {
                     .param("cutoff", Timestamp.from(now.minus(processedEvents)))
                     .param("batch", batch)
                     .update();
+            // a hand-over left by a stop: its event was dead-lettered long since
+            rows += jdbc.sql("""
+                            DELETE FROM handovers WHERE (purpose, event_source, event_id, replays) IN (
+                                SELECT purpose, event_source, event_id, replays FROM handovers
+                                WHERE started_at < :cutoff LIMIT :batch)""")
+                    .param("cutoff", Timestamp.from(now.minus(processedEvents)))
+                    .param("batch", batch)
+                    .update();
             rows += jdbc.sql("DELETE FROM replays WHERE id IN (SELECT id FROM replays WHERE started_at < :cutoff LIMIT :batch)")
                     .param("cutoff", Timestamp.from(now.minus(REPLAYS)))
                     .param("batch", batch)

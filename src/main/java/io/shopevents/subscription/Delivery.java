@@ -18,6 +18,8 @@ final class Delivery {
     final long tag;
     final String correlationId;
     final int attempt;
+    /** How often an operator replayed it from the dead letters. */
+    final int replays;
     CloudEvent event;
     String what;
     Outcome outcome = Outcome.TO_APPLY;
@@ -33,6 +35,7 @@ final class Delivery {
         this.tag = properties.getDeliveryTag();
         this.correlationId = CorrelationIds.forMessage(properties.getCorrelationId(), properties.getMessageId());
         this.attempt = failedAttempts(properties) + 1;
+        this.replays = properties.getHeaders().get(FailureHeaders.REPLAY_COUNT) instanceof Number n ? Math.max(0, n.intValue()) : 0;
     }
 
     void refused(InvalidEventException reason, String what) {

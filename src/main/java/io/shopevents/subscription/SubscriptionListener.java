@@ -45,6 +45,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
     /** Exchange headers the route's steps may read. */
     static final String EVENT_TYPE_HEADER = "eventType";
     static final String ATTEMPT_HEADER = "attempt";
+    static final String REPLAYS_HEADER = "replays";
 
     private final SubscriptionConsumer consumer;
     private final SubscriptionComponent component;
@@ -167,6 +168,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             exchange.getMessage().setBody(event);
             exchange.getMessage().setHeader(EVENT_TYPE_HEADER, event.type());
             exchange.getMessage().setHeader(ATTEMPT_HEADER, delivery.attempt);
+            exchange.getMessage().setHeader(REPLAYS_HEADER, delivery.replays);
             exchange.setProperty(CorrelationIds.KEY, delivery.correlationId);
             try (var scope = component.tracing.inScope(steps)) {
                 consumer.getProcessor().process(exchange);

@@ -19,18 +19,18 @@ class WelcomeMailProcessorTest {
     private final ObjectMapper mapper = new ObjectMapper();
     // nothing past the guard may be reached: no store, no SMTP endpoint
     private final WelcomeMailProcessor processor = new WelcomeMailProcessor(
-            new CloudEvents(mapper, null, null, null, null), null, "smtp://unused", "from@example.com");
+            new CloudEvents(mapper, null, null, null, null), null, null, "smtp://unused", "from@example.com");
 
     @Test
     void crLfInTheEmailIsRefused() {
-        assertThatThrownBy(() -> processor.send(event("Ann", "ann@example.com\r\nBcc: everyone@example.com")))
+        assertThatThrownBy(() -> processor.send(event("Ann", "ann@example.com\r\nBcc: everyone@example.com"), 0))
                 .isInstanceOf(InvalidEventException.class)
                 .hasMessageContaining("control characters");
     }
 
     @Test
     void crLfInTheUsernameIsRefused() {
-        assertThatThrownBy(() -> processor.send(event("Ann\r\nSubject: hi", "ann@example.com")))
+        assertThatThrownBy(() -> processor.send(event("Ann\r\nSubject: hi", "ann@example.com"), 0))
                 .isInstanceOf(InvalidEventException.class)
                 .hasMessageContaining("control characters");
     }
