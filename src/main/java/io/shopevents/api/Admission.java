@@ -18,9 +18,10 @@ import java.util.Optional;
 /**
  * How many calls the API works on at once. Past the limit a call is refused at once (503 with
  * Retry-After) before any work is done for it, instead of waiting in a queue a checkout cannot
- * afford. The limit adapts to the measured latency (Netflix concurrency-limits, Gradient2): when
+ * afford. The limit adapts to the measured latency (Netflix concurrency-limits): when
  * calls take longer than they do unloaded, work is queueing somewhere (the CPU, the broker), and
- * the limit comes down; when they are fast again, it goes up. A batch weighs as many calls as it
+ * the limit comes down; when they are fast again, it goes up (Vegas by default, Gradient2 as a
+ * setting: bench/README.md compares them). A batch weighs as many calls as it
  * holds events, at most half the limit (so a large batch gets in whenever the service is no more
  * than half busy, rather than never).
  */
@@ -45,7 +46,7 @@ public class Admission {
                      @Value("${shop.api.concurrency.initial}") int initial,
                      @Value("${shop.api.concurrency.min}") int min,
                      @Value("${shop.api.concurrency.max}") int max,
-                     @Value("${shop.api.concurrency.algorithm:gradient2}") String algorithm) {
+                     @Value("${shop.api.concurrency.algorithm}") String algorithm) {
         this.limiter = new WeightedLimiter(limit(algorithm, initial, min, max));
         this.refused = Counter.builder("shop.api.refused").description("Calls refused at once: the service was at capacity")
                 .register(meters);
