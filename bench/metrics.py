@@ -4,8 +4,6 @@
   metrics.py snapshot URL KEY > file.json           counts and histogram buckets of shop_events_latency_seconds,
                                                     in all and per event type
   metrics.py diff BEFORE.json AFTER.json SECS [TYPE] processed/s and p50/p99 (ms) between two snapshots
-  metrics.py gatling RESULTS_DIR                    the "measured" requests of a Gatling run: count, ok, ko,
-                                                    p50/p95/p99 response time (ms), from its js/stats.js
 """
 import json
 import re
@@ -69,37 +67,7 @@ def diff(before, after, seconds, event_type=None):
     }
 
 
-def gatling(results_dir):
-    """Gatling writes its report's figures as a JavaScript object literal (keys unquoted)."""
-    import glob
-    path = glob.glob(f"{results_dir}/*/js/stats.js")[0]
-    text = open(path).read()
-    start = text.index("{")
-    depth = 0
-    for end in range(start, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[end], 0)
-        if depth == 0:
-            break
-    literal = re.sub(r'(?m)^(\s*)([A-Za-z_]\w*):', r'\1"\2":', text[start:end + 1])
-    stats = json.loads(literal)
-    measured = next(c["stats"] for c in stats["contents"].values() if c["name"] == "measured")
-
-    def number(value):
-        return float("nan") if value in ("-", None) else float(value)
-    return {
-        "requests": int(measured["numberOfRequests"]["total"]),
-        "ok": int(measured["numberOfRequests"]["ok"]),
-        "ko": int(measured["numberOfRequests"]["ko"]),
-        "p50_ms": number(measured["percentiles1"]["total"]),
-        "p95_ms": number(measured["percentiles3"]["total"]),
-        "p99_ms": number(measured["percentiles4"]["total"]),
-    }
-
-
 if __name__ == "__main__":
-    if sys.argv[1] == "gatling":
-        print(json.dumps(gatling(sys.argv[2])))
-        sys.exit(0)
     if sys.argv[1] == "snapshot":
         print(json.dumps(snapshot(sys.argv[2], sys.argv[3])))
     elif sys.argv[1] == "diff":

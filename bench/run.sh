@@ -1,252 +1,125 @@
 #!/usr/bin/env bash
-# The shop-events benchmark: the packaged app against the local RabbitMQ and an SMTP sink,
-# driven by wrk (as fast as it answers) and Gatling (open loop: a fixed arrival rate), side by
-# side with RabbitMQ PerfTest on the same machine. See bench/README.md.
+# The peak benchmark: the packaged jar against the local RabbitMQ and an SMTP sink, driven as
+# shops drive it. It measures what a peak needs (bench/README.md): start to ready, the first 30 s
+# against steady state, CPU per event (app and broker, from /proc), capacity, open-loop runs at
+# 0.5x, 1x and 3x that capacity with keep-alive connections and with a new connection per call
+# (the readiness probe polled 10 times a second throughout), 500 slow-body connections, a route
+# reload under load, peak RSS and the JIT's code cache.
 #
-#   bench/run.sh                        # about 15 minutes
-#   DURATION=60 RATES="500 1000" SUSTAINED_RATE=2000 bench/run.sh
+#   bench/run.sh                      # about 12 minutes
+#   JAVA_OPTS="-Xmx192m ..." bench/run.sh
+#   SHORT=1 bench/run.sh              # every run 10 s: checks the script, measures nothing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${DURATION:-30}          # seconds per measured run
-WARMUP=${WARMUP:-60}              # seconds of load before the first measured run (the JIT compiles for ~a minute)
-CONNECTIONS=${CONNECTIONS:-64}    # wrk connections in the as-fast-as-possible runs
-RATES=${RATES-"500 1000"}         # requests/s of the open-loop runs (Gatling); "" for none
-SUSTAINED_RATE=${SUSTAINED_RATE-2000}   # requests/s of the sustained open-loop run, for 2 x DURATION; "" for none
-MAIL_RATE=${MAIL_RATE:-500}       # requests/s of the mixed runs with the mail server up, then hung
-BATCHES=${BATCHES-"100 1000"}     # events per call of the batch runs (POST /api/events); "" for none
-MAX_RUNS=${MAX_RUNS:-yes}         # the as-fast-as-possible orders and mix runs (wrk)
 PORT=${PORT:-18080}
-# a heap sized for the service, not a quarter of the machine; Serial GC: fewest threads on 2 cores;
-# a young generation large enough that a second of garbage at 2,000 calls/s dies in it (with 192m
-# and the default third, full collections every ~10 s made the open-loop p99)
-JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx256m -Xmn128m -XX:+UseSerialGC -XX:MaxMetaspaceSize=160m -XX:ReservedCodeCacheSize=64m"}
-# glibc's malloc arenas per thread are RSS nobody uses here
-export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
+MGMT=${MGMT_PORT:-18081}
 SMTP_PORT=${SMTP_PORT:-12525}
-KEY=local-dev-key-0123456789      # the local profile's development key
+# a heap sized for the service (not a quarter of the machine), Serial GC: fewest threads on 2 cores
+JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx256m -Xmn128m -XX:+UseSerialGC"}
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}   # glibc's per-thread arenas are RSS nobody uses here
+KEY=local-dev-key-0123456789                      # the local profile's development key
 BASE=http://127.0.0.1:$PORT
+PROBE=http://127.0.0.1:$MGMT/actuator/health/readiness
+S=${SHORT:+10}                                     # SHORT=1: every run 10 s
 OUT=$(pwd)/bench/results/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
+RUNS=$OUT/runs.jsonl
+: > "$RUNS"
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
-# --- tools: wrk (Debian), the jar (the build), Gatling and PerfTest (Maven Central)
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+command -v node >/dev/null || { echo "node (18 or later) is needed for the open-loop runs" >&2; exit 1; }
 JAR=$(ls target/shop-events-*.jar 2>/dev/null | head -n 1 || true)
-if [ -z "$JAR" ]; then
-  log "building the jar"
-  ./mvnw -q -B -DskipTests package
-  JAR=$(ls target/shop-events-*.jar | head -n 1)
-fi
-PERFTEST_LIB=bench/target/perftest
-if [ ! -d "$PERFTEST_LIB" ]; then
-  log "fetching RabbitMQ PerfTest (bench/perftest-pom.xml)"
-  ./mvnw -q -B -f bench/perftest-pom.xml dependency:copy-dependencies -DoutputDirectory=target/perftest -DincludeScope=runtime
-fi
+if [ -z "$JAR" ]; then log "building the jar"; ./mvnw -q -B -DskipTests package; JAR=$(ls target/shop-events-*.jar | head -n 1); fi
 
-GATLING_LIB=bench/gatling/target/lib
-if [ ! -d "$GATLING_LIB" ]; then
-  log "building the Gatling simulation (bench/gatling)"
-  ./mvnw -q -B -f bench/gatling/pom.xml package dependency:copy-dependencies -DoutputDirectory=target/lib -DincludeScope=runtime
-fi
-
-# messages in the subscriptions' queues and the retry queues, ready or not yet acknowledged
-queue_depth() {
+queue_depth() {  # messages in the subscriptions' and retry queues, ready or unacknowledged
   rabbitmqctl list_queues -q --no-table-headers name messages \
     | awk '$1 ~ /^shop\.events\./ && $1 != "shop.events.dead" && $1 != "shop.events.archive" {n += $2} END {print n + 0}'
 }
-if [ "$(queue_depth)" != "0" ]; then
-  echo "the subscriptions' queues are not empty (another consumer or old messages): stop other consumers first" >&2
-  exit 1
-fi
+[ "$(queue_depth)" = "0" ] || { echo "the subscriptions' queues are not empty: stop other consumers first" >&2; exit 1; }
 
-# the machine's speed today: one core counting to 20 million in Python (machines of one kind
-# differ from day to day; compare runs by this and by their ratios to PerfTest)
+# --- the machine: its speed today (one core counting to 20 million in Python; this machine kind
+# takes 1.1-3.3 s), its load, and who else uses the CPU
 CPU_S=$( { TIMEFORMAT=%R; time python3 -c 's = 0
 for i in range(20_000_000): s += i'; } 2>&1 )
+{ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; ps -eo pcpu,pid,comm --sort=-pcpu | head -6; } > "$OUT/machine.txt"
+BROKER=$(rabbitmqctl eval 'os:getpid().' | tr -d '"')
 
-# --- the SMTP sink and the app
-python3 -W ignore bench/smtp_sink.py 127.0.0.1:$SMTP_PORT & SINK=$!
+python3 -W ignore bench/smtp_sink.py 127.0.0.1:$SMTP_PORT > "$OUT/smtp.log" 2>&1 & SINK=$!
 APP=""
-cleanup() { if [ -n "$APP" ]; then kill "$APP" 2>/dev/null || true; fi; kill "$SINK" 2>/dev/null || true; wait 2>/dev/null || true; }
+cleanup() { [ -n "$APP" ] && kill "$APP" 2>/dev/null; kill "$SINK" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-log "starting $JAR"
+# route files reloaded from a copy, so that the reload run touches no file of the repository
+cp -r routes "$OUT/routes"
+log "starting $JAR ($JAVA_OPTS)"
 started=$(date +%s%N)
-# keep-alive connections are not closed after 100 requests (Tomcat's default), which at 2,000
-# requests/s made the load generator reconnect 20 times a second
-SERVER_TOMCAT_MAXKEEPALIVEREQUESTS=-1 SERVER_PORT=$PORT MAIL_SMTP_PORT=$SMTP_PORT SHOP_DATADIR=$OUT/data SHOP_ROUTES_RELOAD=false \
-  java ${JAVA_OPTS:-} -jar "$JAR" > "$OUT/app.log" 2>&1 & APP=$!
-until curl -sf -o /dev/null $BASE/actuator/health/readiness; do
+SERVER_PORT=$PORT MANAGEMENT_SERVER_PORT=$MGMT MAIL_SMTP_PORT=$SMTP_PORT SHOP_DATADIR=$OUT/data SHOP_ROUTES_DIR=$OUT/routes \
+  SERVER_TOMCAT_MAXKEEPALIVEREQUESTS=-1 java $JAVA_OPTS -jar "$JAR" > "$OUT/app.log" 2>&1 & APP=$!
+until curl -sf -o /dev/null "$PROBE"; do
   kill -0 $APP 2>/dev/null || { echo "the app died; see $OUT/app.log" >&2; exit 1; }
-  sleep 0.1
+  sleep 0.05
 done
-READY_S=$(awk -v s="$started" -v e="$(date +%s%N)" 'BEGIN{printf "%.1f", (e-s)/1e9}')
-log "ready in ${READY_S}s"
+READY_MS=$(( ($(date +%s%N) - started) / 1000000 ))
+log "ready in ${READY_MS} ms"
 
-snapshot() { python3 bench/metrics.py snapshot $BASE/actuator/prometheus $KEY; }
-drain() {  # until the queue is empty and nothing is unacknowledged
-  until [ "$(queue_depth)" = "0" ]; do sleep 0.5; done
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # user + system CPU, in 1/100 s
+busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit}' /proc/stat | tr ' ' ':'; }  # machine busy:idle ticks
+applied() {  # events the order-status subscription applied so far
+  curl -s -H "X-API-Key: $KEY" "http://127.0.0.1:$MGMT/actuator/prometheus" \
+    | awk '/^shop_subscription_events_total/ && /subscription="order-status"/ && /outcome="applied"/ {n += $2} END {print n + 0}'
 }
+snapshot() { python3 bench/metrics.py snapshot "http://127.0.0.1:$MGMT/actuator/prometheus" $KEY; }
 
-# run NAME EVENTS [RATE [hung [BATCH]]]: one run, then the queues drained; appends a row to
-# $OUT/rows.tsv. RATE 0: wrk, 64 connections, as fast as the app answers. RATE N: Gatling, open
-# loop, N arrivals a second (each a new request whatever the earlier ones are doing), after a
-# 10 s warm-up of Gatling's own JVM at the same rate that is not measured. With "hung", the SMTP
-# sink hangs during the run (accepts connections, never answers) and answers again before the
-# drain, so the welcome mails held back go out. BATCH: events per call (EVENTS batch).
-run() {
-  local name=$1 events=$2 rate=${3:-0} mail=${4:-up} batch=${5:-1} duration=${DURATION}
-  if [ "$name" = "sustained-at-$SUSTAINED_RATE" ]; then duration=$(( DURATION * 2 )); fi
-  if [ "$mail" = hung ]; then kill -USR1 $SINK; fi
-  if [ "$rate" = 0 ]; then
-    log "$name: wrk, $CONNECTIONS connections, ${duration}s"
-    snapshot > "$OUT/$name.before.json"
-    local from=$(date +%s%N)
-    API_KEY=$KEY EVENTS=$events BATCH=$batch CONNECTIONS=$CONNECTIONS \
-      wrk -t2 -c$CONNECTIONS -d${duration}s --timeout 10s --latency -s bench/events.lua $BASE > "$OUT/$name.wrk.txt"
+# measure NAME KIND [RATE] [SECONDS] [MODE] [EXTRA...]: one run, the queues drained after it, a line in runs.jsonl.
+# KIND wrk: 64 connections as fast as the app answers; KIND open: openloop.mjs at RATE calls/s.
+measure() {
+  local name=$1 kind=$2 rate=${3:-0} seconds=${S:-${4:-30}} mode=${5:-keepalive}; shift $(( $# < 5 ? $# : 5 ))
+  log "$name: $kind ${rate}/s ${seconds}s $mode $*"
+  snapshot > "$OUT/$name.before.json"
+  local applied0 app0 broker0 busy0 t0
+  applied0=$(applied); app0=$(ticks $APP); broker0=$(ticks $BROKER); busy0=$(busy); t0=$(date +%s%N)
+  if [ "$kind" = wrk ]; then
+    API_KEY=$KEY EVENTS=orders wrk -t2 -c64 -d${seconds}s --timeout 10s --latency -s bench/events.lua $BASE > "$OUT/$name.txt" & local gen=$!
   else
-    log "$name: Gatling, open loop, $rate arrivals/s, ${duration}s (after 10 s not measured)"
-    local gatling_out="$OUT/$name.gatling"
-    java --add-opens java.base/java.lang=ALL-UNNAMED -Xmx512m -XX:+UseSerialGC \
-      -Dbase=$BASE -Dkey=$KEY -Dkind=$events -Drate=$rate -Dduration=$duration -Dwarmup=10 -Dbatch=$batch -Drun="$name-$$" \
-      -cp "bench/gatling/target/classes:$GATLING_LIB/*" io.gatling.app.Gatling -s ShopEventsSimulation -rf "$gatling_out" \
-      > "$OUT/$name.gatling.txt" 2>&1 & local gatling=$!
-    # the measured window starts when Gatling's warm-up ends
-    until grep -q "Simulation ShopEventsSimulation started" "$OUT/$name.gatling.txt" 2>/dev/null; do
-      kill -0 $gatling 2>/dev/null || break
-      sleep 0.1
-    done
-    sleep 10
-    snapshot > "$OUT/$name.before.json"
-    local from=$(date +%s%N)
-    wait $gatling || true
+    node bench/openloop.mjs --url $BASE --key $KEY --rate "$rate" --duration "$seconds" --mode "$mode" \
+      --probe "$PROBE" --prefix "$name-$$" "$@" > "$OUT/$name.txt" & local gen=$!
   fi
-  local seconds=$(awk -v s="$from" -v e="$(date +%s%N)" 'BEGIN{printf "%.1f", (e-s)/1e9}')
+  wait $gen
+  local app1 broker1 busy1 wall
+  app1=$(ticks $APP); broker1=$(ticks $BROKER); busy1=$(busy); wall=$(( ($(date +%s%N) - t0) / 1000000 ))
   snapshot > "$OUT/$name.during.json"
-  if [ "$mail" = hung ]; then kill -USR2 $SINK; fi
-  local drained_from=$(date +%s%N)
-  drain
-  local drain_s=$(awk -v s="$drained_from" -v e="$(date +%s%N)" 'BEGIN{printf "%.1f", (e-s)/1e9}')
+  local depth; depth=$(queue_depth)
+  until [ "$(queue_depth)" = "0" ]; do sleep 0.5; done
+  # CPU of the drain counts too: an event's cost is its call and its processing
+  local app2 broker2; app2=$(ticks $APP); broker2=$(ticks $BROKER)
   snapshot > "$OUT/$name.after.json"
-  python3 - "$OUT" "$name" "$seconds" "$rate" "$drain_s" "$batch" >> "$OUT/rows.tsv" <<'PY'
-import json, math, os, re, sys
-sys.path.insert(0, "bench")
-from metrics import diff, gatling
-out, name, seconds, rate, drain, batch = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6])
-if rate == "0":
-    wrk = open(f"{out}/{name}.wrk.txt").read()
-    def ms(label):
-        m = re.search(r"^\s+%s\s+([\d.]+)(us|ms|s)\s*$" % re.escape(label), wrk, re.M)
-        if not m: return float("nan")
-        return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
-    total = int(re.search(r"(\d+) requests in", wrk).group(1))
-    non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", wrk) or [0, 0])[1])
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", wrk)
-    errors = non2xx + (sum(int(x) for x in sock.groups()) if sock else 0)
-    ok, p50, p99 = total - non2xx, ms("50%"), ms("99%")
-else:
-    g = gatling(f"{out}/{name}.gatling")
-    ok, errors, p50, p99 = g["ok"], g["ko"], g["p50_ms"], g["p99_ms"]
-b, d, a = (json.load(open(f"{out}/{name}.{s}.json")) for s in ("before", "during", "after"))
-during, whole = diff(b, d, seconds), diff(b, a, seconds)
-orders = diff(b, d, seconds, "order_placed")
-def e2e(value):
-    return "> 30000" if value == float("inf") else round(value, 1)
-print("\t".join(str(x) for x in [name, rate, batch, round(ok * batch / seconds), round(p50, 1), round(p99, 1),
-      round(during["processed_per_s"]), e2e(whole["e2e_p50_ms"]), e2e(whole["e2e_p99_ms"]), e2e(orders["e2e_p99_ms"]),
-      errors, drain]))
-PY
+  python3 bench/summarize.py run "$OUT" "$name" "$kind" "$rate" "$mode" "$wall" "$depth" \
+    "$((app2 - app0))" "$((broker2 - broker0))" "$((app1 - app0))" "$applied0" "$(applied)" "$busy0" "$busy1" >> "$RUNS"
 }
 
-# ceiling NAME URL: as many GETs as the web stack answers (wrk, 64 connections); appends to $OUT/ceiling.tsv
-ceiling() {
-  local name=$1 url=$2
-  log "$name: wrk GET, $CONNECTIONS connections, ${DURATION}s"
-  wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency -H "X-API-Key: $KEY" "$url" > "$OUT/$name.wrk.txt"
-  python3 - "$OUT/$name.wrk.txt" "$name" >> "$OUT/ceiling.tsv" <<'PY'
-import re, sys
-wrk = open(sys.argv[1]).read()
-def ms(label):
-    m = re.search(r"^\s+%s\s+([\d.]+)(us|ms|s)\s*$" % re.escape(label), wrk, re.M)
-    return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)] if m else float("nan")
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1))
-non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", wrk) or [0, 0])[1])
-print(f"{sys.argv[2]}\t{round(rps)}\t{round(ms('50%'), 1)}\t{round(ms('99%'), 1)}\t{non2xx}")
-PY
-}
+# --- warm-up as a peak meets it: load from the moment of ready
+measure first-30s wrk 0 30
+log "warm-up: 90 s more, not measured"
+API_KEY=$KEY EVENTS=orders wrk -t2 -c64 -d${S:-90}s -s bench/events.lua $BASE > "$OUT/warmup.txt"
+until [ "$(queue_depth)" = "0" ]; do sleep 0.5; done
+measure steady wrk 0 60
+CAPACITY=$(python3 bench/summarize.py capacity "$RUNS")
+log "capacity (accepted calls/s, steady, 64 connections): $CAPACITY"
 
-log "warm-up (${WARMUP}s, not measured)"
-API_KEY=$KEY wrk -t2 -c$CONNECTIONS -d${WARMUP}s -s bench/events.lua $BASE > "$OUT/warmup.wrk.txt"
-drain
+for mode in keepalive newconn; do
+  for factor in 0.5 1 3; do
+    rate=$(python3 -c "print(round($CAPACITY * $factor))")
+    measure "$mode-${factor}x" open "$rate" "$([ "$factor" = 3 ] && echo 60 || echo 30)" $mode
+  done
+done
+HALF=$(python3 -c "print(round($CAPACITY * 0.5))")
+measure slow-bodies open "$HALF" 30 keepalive --slow 500
+# a file with REST definitions reloads the whole set (the worst case); a subscription's file only itself
+measure reload open 500 30 keepalive --at "10:$OUT/routes/rest-api.camel.yaml"
 
-: > "$OUT/rows.tsv"
-: > "$OUT/ceiling.tsv"
-# the web stack's own ceiling: one order read (security, Camel platform-http, one H2 read), and
-# the liveness probe (no Camel, no database)
-curl -s -o /dev/null -H "X-API-Key: $KEY" -H 'Content-Type: application/json' \
-  -d "{\"orderId\":\"bench-ceiling-$$\",\"userId\":\"u\",\"orderTotal\":1.00}" $BASE/api/orders
-CEILING_ORDER=bench-ceiling-$$
-until [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $KEY" $BASE/api/orders/$CEILING_ORDER)" = 200 ]; do sleep 0.1; done
-ceiling get-order $BASE/api/orders/$CEILING_ORDER
-ceiling liveness $BASE/actuator/health/liveness
-
-if [ "$MAX_RUNS" = yes ]; then
-  run orders orders
-  run mix mix
-fi
-for size in $BATCHES; do run "batch-$size" batch 0 up "$size"; done
-for rate in $RATES; do run "orders-at-$rate" orders "$rate"; done
-if [ -n "$SUSTAINED_RATE" ]; then run "sustained-at-$SUSTAINED_RATE" orders "$SUSTAINED_RATE"; fi
-# one subscription's downstream hangs: the others' latency must not follow it
-run "mix-at-$MAIL_RATE" mix "$MAIL_RATE"
-run "mail-down-at-$MAIL_RATE" mix "$MAIL_RATE" hung
+jcmd $APP Compiler.codecache > "$OUT/codecache.txt" 2>&1 || true
 RSS_MIB=$(awk '/VmHWM/{printf "%.0f", $2/1024}' /proc/$APP/status)
-
-# --- the broker's own ceiling: PerfTest, same message size, persistent, confirms, a quorum queue
-SIZE=$(API_KEY=$KEY python3 -c "print(len('{\"specversion\":\"1.0\",\"id\":\"8f0c8a4e-2c33-4c55-9d2a-1f4b3c2d1e0f\",\"type\":\"order_placed\",\"source\":\"/api/orders\",\"time\":\"2026-11-25T12:00:00.123Z\",\"datacontenttype\":\"application/json\",\"data\":{\"orderId\":\"bench-123456789-1764000000-12345\",\"userId\":\"u-345\",\"orderTotal\":346.90}}'))")
-kill $APP; wait $APP 2>/dev/null || true; APP=""
-# perftest NAME ARGS...: one PerfTest run against a quorum queue of its own, deleted afterwards
-perftest() {
-  local name=$1; shift
-  log "RabbitMQ PerfTest $name: ${SIZE}-byte persistent messages, quorum queue, ${DURATION}s: $*"
-  java -cp "$PERFTEST_LIB/*" com.rabbitmq.perf.PerfTest --uri amqp://guest:guest@127.0.0.1:5672 --queue "bench-perftest-$name" \
-    --quorum-queue --consumers 1 --size "$SIZE" --flag persistent --time "$DURATION" "$@" > "$OUT/perftest-$name.txt" 2>&1 || true
-  rabbitmqctl delete_queue "bench-perftest-$name" >/dev/null 2>&1 || true
-}
-# what a batch faces: one producer, 64 confirms outstanding (pipelined)
-perftest pipelined --producers 1 --confirm 64
-# what single calls face: many producers, each waiting for its confirm before the next message
-perftest one-confirm --producers 64 --confirm 1
-pt() { grep -oE "$2 rate avg: [0-9]+" "$OUT/perftest-$1.txt" | grep -oE "[0-9]+$" || echo nan; }
-PT_SEND=$(pt pipelined sending); PT_RECV=$(pt pipelined receiving)
-PT1_SEND=$(pt one-confirm sending); PT1_RECV=$(pt one-confirm receiving)
-
-# --- the table
-{
-  echo "shop-events benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo);"
-  echo "app, RabbitMQ $(rabbitmqctl version 2>/dev/null), wrk, Gatling and PerfTest on the same machine; ${DURATION}s per run; H2 file database; JAVA_OPTS=$JAVA_OPTS."
-  echo
-  echo "| web stack alone (wrk, $CONNECTIONS connections) | req/s | p50 ms | p99 ms | non-2xx |"
-  echo "|---|---|---|---|---|"
-  awk -F'\t' '{printf "| GET %s | %s | %s | %s | %s |\n", ($1=="get-order"?"/api/orders/{id}":"/actuator/health/liveness"), $2, $3, $4, $5}' "$OUT/ceiling.tsv"
-  echo
-  echo "| run | target req/s | events a call | accepted events/s | HTTP p50 ms | HTTP p99 ms | processed/s | e2e p50 ms | e2e p99 ms | orders e2e p99 ms | errors | drain s | accepted / PerfTest |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-  # single calls are set against PerfTest with one confirm per message, batches against pipelined PerfTest
-  awk -F'\t' -v one="$PT1_SEND" -v piped="$PT_SEND" '{ref = ($3 > 1 ? piped : one);
-    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f |\n", $1, ($2=="0"?"max":$2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, (ref > 0 ? $4 / ref : 0)}' "$OUT/rows.tsv"
-  echo
-  echo "| RabbitMQ PerfTest ($SIZE B, persistent, quorum queue, 1 consumer) | published msg/s | consumed msg/s |"
-  echo "|---|---|---|"
-  echo "| one confirm per message, 64 producers (what single calls face) | $PT1_SEND | $PT1_RECV |"
-  echo "| 64 confirms outstanding, 1 producer (what a batch faces) | $PT_SEND | $PT_RECV |"
-  echo
-  UP=$(awk -F'\t' -v n="mix-at-$MAIL_RATE" '$1==n{print $10}' "$OUT/rows.tsv")
-  DOWN=$(awk -F'\t' -v n="mail-down-at-$MAIL_RATE" '$1==n{print $10}' "$OUT/rows.tsv")
-  echo "Orders' e2e p99 with the mail server hung / with it up ($MAIL_RATE req/s mixed): $DOWN / $UP ms = $(awk -v a="$DOWN" -v b="$UP" 'BEGIN{printf "%.2f", a/b}') (target: at most 1.5)"
-  echo
-  echo "App: ready ${READY_S}s after start; peak RSS ${RSS_MIB} MiB (VmHWM). CPU check: ${CPU_S}s (one core, Python, 20 million additions)"
-  echo "Raw output: $OUT"
-} | tee "$OUT/results.md"
+python3 bench/summarize.py table "$OUT" "$CPU_S" "$READY_MS" "$RSS_MIB" "$JAVA_OPTS" "$CAPACITY" | tee "$OUT/results.md"
