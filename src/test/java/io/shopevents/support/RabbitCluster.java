@@ -63,6 +63,11 @@ public final class RabbitCluster implements AutoCloseable {
         return counts;
     }
 
+    /** Empties the queue (what a test has checked and taken into account). */
+    public void purge(String queue) {
+        rabbitmqctl("purge_queue", queue);
+    }
+
     @Override
     public void close() {
         run("stop");
