@@ -105,17 +105,8 @@ class AdmissionIT extends IntegrationTest {
     @Test
     void slowBodiesHoldNoThreadAndStopNobody() throws Exception {
         // more than the 200 request threads the service used to have, each sending one byte of its body
-        for (int i = 0; i < 250; i++) {
-            Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
-            socket.getOutputStream().write(("POST /api/orders HTTP/1.1\r\nHost: localhost\r\nX-API-Key: " + ALL_SCOPES_KEY
-                    + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
-            socket.getOutputStream().flush();
-            slow.add(socket);
-        }
-        long started = System.nanoTime();
-        String orderId = unique("meanwhile");
-        assertThat(postJson("/api/orders", order(orderId)).statusCode()).isEqualTo(202);
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+        openSlowBodies(250, "X-API-Key: " + ALL_SCOPES_KEY + "\r\nContent-Type: application/json\r\n", 100);
+        String orderId = aCallGoesThroughWithin2Seconds();
         await().atMost(WAIT).until(() -> get("/api/orders/" + orderId).statusCode() == 200);
         // and a slow body is refused once shop.api.body-timeout (2 s here) is over, the connection closed
         String answer = read(slow.get(0));
@@ -140,20 +131,31 @@ class AdmissionIT extends IntegrationTest {
         // more than the 32 request threads: each is refused (401, 415) before its body, which then comes a byte at a time
         String headers = refusal.equals("no key") ? "Content-Type: application/json\r\n"
                 : "X-API-Key: " + ALL_SCOPES_KEY + "\r\nContent-Type: text/plain\r\n";
-        for (int i = 0; i < 48; i++) {
+        openSlowBodies(48, headers, 60000);
+        aCallGoesThroughWithin2Seconds();
+        for (Socket socket : slow) {
+            assertThat(read(socket)).startsWith(refusal.equals("no key") ? "HTTP/1.1 401" : "HTTP/1.1 415");
+        }
+    }
+
+    /** Connections that send their headers (these, announcing a body of this length) and one byte of the body. */
+    private void openSlowBodies(int connections, String headers, int contentLength) throws IOException {
+        for (int i = 0; i < connections; i++) {
             Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
             socket.getOutputStream().write(("POST /api/orders HTTP/1.1\r\nHost: localhost\r\n" + headers
-                    + "Content-Length: 60000\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
+                    + "Content-Length: " + contentLength + "\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
             slow.add(socket);
         }
+    }
+
+    /** A normal order meanwhile: 202 within 2 s. Its id. */
+    private String aCallGoesThroughWithin2Seconds() {
         long started = System.nanoTime();
         String orderId = unique("meanwhile");
         assertThat(postJson("/api/orders", order(orderId)).statusCode()).isEqualTo(202);
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
-        for (Socket socket : slow) {
-            assertThat(read(socket)).startsWith(refusal.equals("no key") ? "HTTP/1.1 401" : "HTTP/1.1 415");
-        }
+        return orderId;
     }
 
     /** Takes every place the limit has, as calls in flight would. */

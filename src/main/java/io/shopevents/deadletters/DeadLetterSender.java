@@ -2,6 +2,7 @@ package io.shopevents.deadletters;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
+import io.shopevents.rabbit.Confirms;
 import io.shopevents.deadletters.DeadLetters.NotReplayed;
 import io.shopevents.rabbit.FailureHeaders;
 import io.shopevents.rabbit.RabbitTopology;
@@ -17,7 +18,6 @@ import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Sends dead letters back, each straight to the queue of the subscription that failed it (never
@@ -77,14 +77,7 @@ class DeadLetterSender {
         if (unconfirmed.isEmpty()) {
             return 0;
         }
-        try {
-            channel.waitForConfirmsOrDie(confirmTimeout);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for the broker's confirm", e);
-        } catch (TimeoutException e) {
-            throw new IOException("the broker did not confirm replayed messages in time", e);
-        }
+        Confirms.await(channel, confirmTimeout, "the replayed messages");
         // only now is it safe to let go of the dead letters
         for (DeadLetterScan.Held held : unconfirmed) {
             // and every copy of the letter (a consumer that lost its connection after dead-lettering one)

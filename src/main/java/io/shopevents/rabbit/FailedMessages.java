@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Where a subscription sends a message it could not process: to a retry queue, to wait there and
@@ -96,14 +95,7 @@ public class FailedMessages {
                 .build();
         channel.confirmSelect();
         channel.basicPublish(exchange, routingKey, properties, message.getBody());
-        try {
-            channel.waitForConfirmsOrDie(confirmTimeout);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for the broker's confirm", e);
-        } catch (TimeoutException e) {
-            throw new IOException("the broker did not confirm within " + confirmTimeout + " ms", e);
-        }
+        Confirms.await(channel, confirmTimeout, "the failed message");
     }
 
     /**

@@ -15,7 +15,6 @@ import org.springframework.stereotype.Component;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Brings a broker that an older version of shop-events used up to this topology, losing nothing:
@@ -124,13 +123,6 @@ public class TopologyUpgrade {
     }
 
     private void waitForConfirm(Channel channel) throws IOException {
-        try {
-            channel.waitForConfirmsOrDie(confirmTimeout);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for the broker's confirm", e);
-        } catch (TimeoutException e) {
-            throw new IOException("the broker did not confirm in time", e);
-        }
+        Confirms.await(channel, confirmTimeout, "the moved messages");
     }
 }
