@@ -137,6 +137,67 @@ class RouteFilesTest {
                 .startsWith(broken + ": is not valid YAML").contains("line 7");
     }
 
+    @Test
+    void badSubscriptionFilterIsReportedWithFileAndLine(@TempDir Path dir) throws IOException {
+        Path broken = write(dir, "broken-filter.yaml", """
+                - route:
+                    id: broken
+                    from:
+                      uri: subscription:broken
+                      parameters:
+                        types: order_placed
+                        filter: "source LIKE '%shop-eu%' AND AND type = 'x'"
+                      steps:
+                        - log: hello
+                """);
+
+        assertThat(check.problems(broken)).singleElement().asString()
+                .startsWith(broken + ":7: ").contains("CloudEvents SQL");
+    }
+
+    @Test
+    void badJqInTheUriOrInAStepIsReportedWithFileAndLine(@TempDir Path dir) throws IOException {
+        Path broken = write(dir, "broken-jq.yaml", """
+                - route:
+                    id: broken
+                    from:
+                      uri: "subscription:broken?types=order_placed&jq=.data.orderTotal >>> 1000"
+                      steps:
+                        - filter:
+                            jq: ".data.orderTotal > "
+                            steps:
+                              - transform:
+                                  jsonpath: "$.data[?(@.orderTotal > 1000)"
+                """);
+
+        assertThat(check.problems(broken)).satisfiesExactly(
+                first -> assertThat(first).startsWith(broken + ":4: ").contains("jq '.data.orderTotal >>> 1000'"),
+                second -> assertThat(second).startsWith(broken + ":7: ").contains("jq '.data.orderTotal > '"),
+                third -> assertThat(third).startsWith(broken + ":10: ").contains("jsonpath"));
+    }
+
+    @Test
+    void validContentExpressionsPass(@TempDir Path dir) throws IOException {
+        Path fine = write(dir, "content.yaml", """
+                - route:
+                    id: content
+                    from:
+                      uri: subscription:content
+                      parameters:
+                        types: order_placed
+                        filter: "source LIKE '%shop-eu%' AND type IN ('order_placed', 'payment_processed')"
+                        jq: ".data.orderTotal > 1000"
+                      steps:
+                        - choice:
+                            when:
+                              - jsonpath: "$.data[?(@.orderTotal > 5000)]"
+                                steps:
+                                  - transform: { jq: "{order: .data.orderId, total: .data.orderTotal}" }
+                """);
+
+        assertThat(check.problems(fine)).isEmpty();
+    }
+
     private static Path write(Path dir, String name, String content) throws IOException {
         return Files.writeString(dir.resolve(name), content);
     }

@@ -39,8 +39,9 @@ import java.util.Set;
 /**
  * Checks a YAML route file the way an integrator needs it checked: against the Camel YAML DSL
  * JSON Schema that camel-yaml-dsl ships ({@code schema/camelYamlDsl.json}, the one editors and
- * Kaoto use), then by loading it with Camel's own YAML loader into a scratch CamelContext. Every
- * problem names the file and line. The build runs it on every file under routes/, and route
+ * Kaoto use), then by loading it with Camel's own YAML loader into a scratch CamelContext, then
+ * by compiling its content expressions ({@link ContentExpressions}). Every problem names the file
+ * and line. The build runs it on every file under routes/, and route
  * reloading runs it before it touches the running routes.
  */
 public final class RouteFileCheck {
@@ -120,6 +121,9 @@ public final class RouteFileCheck {
         }
         if (problems.isEmpty()) {
             load(file).ifPresent(problems::add);
+        }
+        if (problems.isEmpty()) {
+            problems.addAll(ContentExpressions.problems(file, document, pointer -> lineOf(pointer, lines)));
         }
         return problems;
     }

@@ -81,7 +81,7 @@ final class Delivery {
         return properties.getTimestamp() != null ? properties.getTimestamp().toInstant() : Instant.now();
     }
 
-    enum Outcome { TO_APPLY, APPLIED, SKIPPED, FAILED, REFUSED, PARK }
+    enum Outcome { TO_APPLY, APPLIED, SKIPPED, FAILED, REFUSED, PARK, FILTERED }
 
     enum Ack { ACK, REQUEUE, REJECT }
 }

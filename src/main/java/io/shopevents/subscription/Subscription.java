@@ -17,6 +17,8 @@ public record Subscription(String name, Set<String> types, int consumers, int pr
 
     /** Safe in a queue name, a metric tag and a header; no dots, so it cannot look like a retry queue. */
     public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
+    /** The exchange property that holds the event as it came, whatever the steps made of the body. */
+    public static final String EVENT_PROPERTY = "shopEvent";
     /** Names of queues the fixed topology uses. */
     static final Set<String> RESERVED = Set.of("dead", "dlx", "unrouted", "retry", "archive", "dispatch");
 

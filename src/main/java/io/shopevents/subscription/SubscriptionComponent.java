@@ -42,6 +42,7 @@ public class SubscriptionComponent extends DefaultComponent {
     final org.springframework.amqp.rabbit.core.RabbitAdmin admin;
     final io.shopevents.store.OneInstancePerH2 oneInstancePerH2;
     final io.shopevents.tracing.EventTracing tracing;
+    private final com.fasterxml.jackson.databind.ObjectMapper mapper;
 
     public SubscriptionComponent(ConnectionFactory connectionFactory, SubscriptionTopology topology,
                                  SubscriptionRegistry registry, SubscriptionProperties properties,
@@ -50,8 +51,10 @@ public class SubscriptionComponent extends DefaultComponent {
                                  FailedMessages failedMessages, EventLatency latency, MeterRegistry meters,
                                  SubscriptionState state, org.springframework.amqp.rabbit.core.RabbitAdmin admin,
                                  io.shopevents.store.OneInstancePerH2 oneInstancePerH2,
-                                 io.shopevents.tracing.EventTracing tracing) {
+                                 io.shopevents.tracing.EventTracing tracing,
+                                 com.fasterxml.jackson.databind.ObjectMapper mapper) {
         this.tracing = tracing;
+        this.mapper = mapper;
         this.connectionFactory = connectionFactory;
         this.topology = topology;
         this.registry = registry;
@@ -68,6 +71,12 @@ public class SubscriptionComponent extends DefaultComponent {
         this.state = state;
         this.admin = admin;
         this.oneInstancePerH2 = oneInstancePerH2;
+    }
+
+    @Override
+    protected void doInit() throws Exception {
+        super.doInit();
+        EventConverters.register(getCamelContext(), mapper);
     }
 
     @Override

@@ -30,6 +30,7 @@ public class SubscriptionConsumer extends DefaultConsumer {
     private final SubscriptionComponent component;
     private final Subscription subscription;
     private final SubscriptionMetrics metrics;
+    private final SubscriptionFilter filter;
     private SimpleMessageListenerContainer container;
     private SubscriptionCircuit circuit;
     private ExecutorService circuitActions;
@@ -44,11 +45,16 @@ public class SubscriptionConsumer extends DefaultConsumer {
         super(endpoint, processor);
         this.component = endpoint.getComponent();
         this.subscription = endpoint.subscription();
+        this.filter = endpoint.contentFilter();
         this.metrics = new SubscriptionMetrics(this, component.meters);
     }
 
     public Subscription subscription() {
         return subscription;
+    }
+
+    SubscriptionFilter filter() {
+        return filter;
     }
 
     SubscriptionComponent component() {
@@ -99,8 +105,8 @@ public class SubscriptionConsumer extends DefaultConsumer {
         container = newContainer(new SubscriptionListener(this, component, circuit));
         container.start();
         metrics.register();
-        log.info("subscription {} consumes {} (types {}) with {} consumers, prefetch {}, batches of up to {} within {} ms",
-                subscription.name(), subscription.queue(), subscription.types(), subscription.consumers(),
+        log.info("subscription {} consumes {} (types {}, {}) with {} consumers, prefetch {}, batches of up to {} within {} ms",
+                subscription.name(), subscription.queue(), subscription.types(), filter, subscription.consumers(),
                 subscription.prefetch(), subscription.batchSize(), subscription.batchWait().toMillis());
     }
 

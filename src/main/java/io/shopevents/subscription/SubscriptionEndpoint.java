@@ -12,7 +12,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * {@code subscription:<name>?types=<type>[,<type>...]} with optional {@code consumers},
+ * {@code subscription:<name>?types=<type>[,<type>...]} with optional {@code filter} (CloudEvents
+ * SQL) and {@code jq} (a jq condition), see {@link SubscriptionFilter}, and {@code consumers},
  * {@code prefetch}, {@code batchSize}, {@code batchWait} (ms) and {@code maxAttempts} (defaults:
  * shop.subscriptions.*). Only consumes:
  * events are published to shop.events, never to a subscription directly.
@@ -26,7 +27,10 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
     private Integer maxAttempts;
     private Integer batchSize;
     private Long batchWait;
+    private String filter;
+    private String jq;
     private Subscription subscription;
+    private SubscriptionFilter contentFilter;
 
     SubscriptionEndpoint(String uri, SubscriptionComponent component, String name) {
         super(uri, component);
@@ -69,6 +73,11 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
         if (waitMillis < 1 || waitMillis > 10_000) {
             throw new IllegalArgumentException("subscription:" + name + ": batchWait is in milliseconds, from 1 to 10000");
         }
+        try {
+            contentFilter = SubscriptionFilter.of(filter, jq, getCamelContext());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("subscription:" + name + ": " + e.getMessage(), e);
+        }
         subscription = new Subscription(name, taken,
                 positive("consumers", consumers, defaults.getConsumers()),
                 chosenPrefetch,
@@ -86,6 +95,10 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
 
     public Subscription subscription() {
         return subscription;
+    }
+
+    SubscriptionFilter contentFilter() {
+        return contentFilter;
     }
 
     @Override
@@ -144,6 +157,22 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
 
     public void setBatchWait(Long batchWait) {
         this.batchWait = batchWait;
+    }
+
+    public String getFilter() {
+        return filter;
+    }
+
+    public void setFilter(String filter) {
+        this.filter = filter;
+    }
+
+    public String getJq() {
+        return jq;
+    }
+
+    public void setJq(String jq) {
+        this.jq = jq;
     }
 
     public Integer getMaxAttempts() {

@@ -24,7 +24,8 @@ import java.util.List;
  * thread, a batch at a time:
  * <ol>
  * <li>reads each as a CloudEvent (structured or binary mode) and checks that the subscription
- * takes its type and that its data meets the type's schema; if not, it is dead-lettered;</li>
+ * takes its type and that its data meets the type's schema; if not, it is dead-lettered; an event
+ * the subscription's filter does not take is acknowledged and counted, nothing more;</li>
  * <li>applies the batch in one database transaction: for each event, under a savepoint of its
  * own, claims it for the subscription (source + id) and runs the route's steps, so a redelivered
  * event changes nothing twice, and an event whose steps fail is undone alone while the others
@@ -109,8 +110,30 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             component.reader.checkData(event);
         } catch (InvalidEventException e) {
             delivery.refused(e, delivery.what);
+            return;
         } catch (RuntimeException e) {
             delivery.refused(new InvalidEventException("the event's data cannot be checked: " + describe(e)), delivery.what);
+            return;
+        }
+        filter(delivery);
+    }
+
+    /** The subscription's filter: an event it does not take is acknowledged, not applied. */
+    private void filter(Delivery delivery) {
+        SubscriptionFilter filter = consumer.filter();
+        if (filter.isAny()) {
+            return;
+        }
+        Exchange exchange = consumer.createExchange(false);
+        try {
+            if (!filter.takes(delivery.event, exchange)) {
+                delivery.outcome = Delivery.Outcome.FILTERED;
+            }
+        } catch (RuntimeException e) {
+            delivery.refused(new InvalidEventException("the subscription's " + filter + " failed on this event: "
+                    + describe(e)), delivery.what);
+        } finally {
+            consumer.releaseExchange(exchange, false);
         }
     }
 
@@ -166,6 +189,8 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         Span steps = component.tracing.startChild("route " + consumer.getRoute().getRouteId(), null);
         try {
             exchange.getMessage().setBody(event);
+            // the event as it came, for steps after a transformation (a signed webhook's id and ce- headers)
+            exchange.setProperty(Subscription.EVENT_PROPERTY, event);
             exchange.getMessage().setHeader(EVENT_TYPE_HEADER, event.type());
             exchange.getMessage().setHeader(ATTEMPT_HEADER, delivery.attempt);
             exchange.getMessage().setHeader(REPLAYS_HEADER, delivery.replays);
@@ -203,6 +228,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                             delivery.claim, subscription.name());
                     consumer.metricsOutcome("skipped");
                 }
+                case FILTERED -> consumer.metricsOutcome("filtered");
                 case REFUSED -> deadLetter(delivery, channel, null);
                 case FAILED -> {
                     if (PermanentFailureException.isPermanent(delivery.failure) || delivery.attempt >= subscription.maxAttempts()) {

@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * shop_subscription_consumers, shop_subscription_messages (waiting in its queue),
  * shop_subscription_retrying (waiting in a retry queue),
  * shop_subscription_oldest_message_age_seconds, shop_subscription_circuit_open (1 while it is
- * not taking messages), shop_subscription_events_total{outcome=applied|skipped|retried|parked|dead_lettered}
+ * not taking messages), shop_subscription_events_total{outcome=applied|skipped|filtered|retried|parked|dead_lettered}
  * and shop_subscription_batch_size (messages applied in one transaction).
  */
 final class SubscriptionMetrics {

@@ -3,6 +3,7 @@ package io.shopevents.webhook;
 import io.shopevents.event.CloudEvent;
 import io.shopevents.event.PermanentFailureException;
 import io.shopevents.subscription.RetryLaterException;
+import io.shopevents.subscription.Subscription;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultProducer;
 
@@ -24,7 +25,9 @@ import java.util.List;
 
 /**
  * POSTs the subscription's event as a structured CloudEvent, signed (Standard Webhooks), and reads
- * the answer: 2xx delivered; 408, 429, 5xx, a timeout or no connection are transient (the message
+ * the answer. If the steps before it reshaped the body (a jq transform), that JSON is sent instead,
+ * as the data of a binary-mode CloudEvent (ce- headers of the event), signed the same way. The
+ * answer: 2xx delivered; 408, 429, 5xx, a timeout or no connection are transient (the message
  * comes back after the subscription's back-off, or later if the receiver's {@code Retry-After}
  * asks for it); any other status, a redirect included (never followed), is permanent: the event is
  * dead-lettered at once with the status and the start of the receiver's answer.
@@ -45,14 +48,27 @@ class WebhookProducer extends DefaultProducer {
 
     @Override
     public void process(Exchange exchange) throws Exception {
-        CloudEvent event = exchange.getMessage().getMandatoryBody(CloudEvent.class);
-        byte[] body = endpoint.getComponent().mapper.writeValueAsBytes(event);
+        Object payload = exchange.getMessage().getBody();
+        CloudEvent event = payload instanceof CloudEvent as ? as : exchange.getProperty(Subscription.EVENT_PROPERTY, CloudEvent.class);
+        if (event == null) {
+            throw new PermanentFailureException("signed-webhook:" + endpoint.name() + " sends a subscription's events;"
+                    + " this exchange has none (use it in the steps of a subscription: route)");
+        }
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.target()).timeout(endpoint.timeout());
+        byte[] body;
+        if (payload instanceof CloudEvent) {
+            body = endpoint.getComponent().mapper.writeValueAsBytes(event);
+            request.header("Content-Type", CloudEvent.STRUCTURED_JSON);
+        } else {
+            // the steps reshaped it (a jq transform, say): their JSON is the data of a binary-mode CloudEvent
+            body = payload instanceof String text ? text.getBytes(StandardCharsets.UTF_8)
+                    : payload instanceof byte[] bytes ? bytes : endpoint.getComponent().mapper.writeValueAsBytes(payload);
+            request.header("Content-Type", CloudEvent.JSON);
+            BinaryModeHeaders.of(event).forEach(request::header);
+        }
         String id = webhookId(event);
         long timestamp = Instant.now().getEpochSecond();
-        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.target())
-                .timeout(endpoint.timeout())
-                .header("Content-Type", CloudEvent.STRUCTURED_JSON)
-                .header("webhook-id", id)
+        request.header("webhook-id", id)
                 .header("webhook-timestamp", Long.toString(timestamp))
                 .header("webhook-signature", endpoint.signature().sign(id, timestamp, body))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));

@@ -54,7 +54,7 @@ public record RouteTestFile(Path path, List<String> routes, Map<String, String> 
             "get", Set.of("status", "body"),
             "mail", Set.of("subject", "text", "count"),
             "deadLetter", Set.of("subscription", "reason"),
-            "webhook", Set.of("body", "headers", "count"),
+            "webhook", Set.of("body", "headers", "count", "secret"),
             "log", Set.of());
 
     /** Reads a file; a file that breaks these rules is refused with its name and line. */

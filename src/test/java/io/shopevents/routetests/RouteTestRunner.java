@@ -265,6 +265,7 @@ final class RouteTestRunner {
         List<WebhookReceiver.Call> calls = all.stream()
                 .filter(call -> !fields.containsKey("body") || differs(fields.get("body"), json(call.body()), "") == null)
                 .filter(call -> headersHold(fields, call))
+                .filter(call -> !fields.containsKey("secret") || signedWith(String.valueOf(fields.get("secret")), call))
                 .toList();
         if (fields.containsKey("count")) {
             return count(fields, calls.size(), "webhook calls to " + path + (all.size() == calls.size() ? "" : " like that"));
@@ -277,6 +278,10 @@ final class RouteTestRunner {
         }
         WebhookReceiver.Call last = all.get(all.size() - 1);
         String body = fields.containsKey("body") ? differs(fields.get("body"), json(last.body()), "") : null;
+        if (body == null && headersHold(fields, last)) {
+            return "no webhook call to " + path + " like that; the last of " + all.size()
+                    + ": its webhook-signature does not verify with the secret given";
+        }
         return "no webhook call to " + path + " like that; the last of " + all.size() + ": "
                 + (body != null ? body : "headers " + last.headers());
     }
@@ -286,6 +291,18 @@ final class RouteTestRunner {
         return headers(fields).entrySet().stream().allMatch(expected -> call.headers().entrySet().stream()
                 .anyMatch(h -> h.getKey().equalsIgnoreCase(expected.getKey())
                         && h.getValue().stream().anyMatch(v -> v.contains(String.valueOf(expected.getValue())))));
+    }
+
+    /** The Standard Webhooks library's own check of the signature (and of the timestamp's age). */
+    private static boolean signedWith(String secret, WebhookReceiver.Call call) {
+        Map<String, List<String>> headers = new java.util.HashMap<>();
+        call.headers().forEach((name, values) -> headers.put(name.toLowerCase(java.util.Locale.ROOT), values));
+        try {
+            new com.standardwebhooks.Webhook(secret).verify(new String(call.body(), java.nio.charset.StandardCharsets.UTF_8), headers);
+            return true;
+        } catch (com.standardwebhooks.exceptions.WebhookVerificationException e) {
+            return false;
+        }
     }
 
     private static String count(Map<String, Object> fields, int actual, String what) {
