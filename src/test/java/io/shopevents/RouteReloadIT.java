@@ -137,6 +137,85 @@ class RouteReloadIT extends IntegrationTest {
     }
 
     @Test
+    void aBadFilterIsRefusedNamingFileAndLineAndTheSubscriptionKeepsItsFilter(CapturedOutput output) throws IOException {
+        String name = "test-filter-" + UUID.randomUUID().toString().substring(0, 8);
+        String route = """
+                - route:
+                    id: %1$s
+                    from:
+                      uri: subscription:%1$s
+                      parameters:
+                        types: order_placed
+                        jq: ".data.orderTotal > 1000"
+                      steps:
+                        - log: "%1$s took order ${body.data.path('orderId').asText()}"
+                """.formatted(name);
+        try {
+            writeAndAwaitReload(output, name + ".camel.yaml", route);
+
+            writeRoute(name + ".camel.yaml", route.replace("jq: \".data.orderTotal > 1000\"",
+                    "filter: \"source LIKE '%shop-eu%' AND AND type = 'x'\""));
+            await().atMost(RELOADED).until(() -> output.getOut().contains("Route file refused"));
+            assertThat(output.getOut()).contains(file(name + ".camel.yaml") + ":7: ").contains("CloudEvents SQL");
+
+            String small = unique("order");
+            String big = unique("order");
+            assertThat(postJson("/api/orders", "{\"orderId\":\"" + small + "\",\"userId\":\"u\",\"orderTotal\":5}")
+                    .statusCode()).isEqualTo(202);
+            assertThat(postJson("/api/orders", "{\"orderId\":\"" + big + "\",\"userId\":\"u\",\"orderTotal\":2000}")
+                    .statusCode()).isEqualTo(202);
+            // the subscription as it was: its jq condition still holds
+            await().atMost(RELOADED).until(() -> output.getOut().contains(name + " took order " + big));
+            await().atMost(RELOADED).until(() -> Broker.messagesIn("shop.events." + name) == 0);
+            assertThat(output.getOut()).doesNotContain(name + " took order " + small);
+        } finally {
+            Files.deleteIfExists(routes.resolve(name + ".camel.yaml"));
+            Broker.deleteQueue("shop.events." + name);
+        }
+    }
+
+    @Test
+    void aSubscriptionBuiltFromTheKameletIsReplacedWithItsFileAndRemovedWithIt(CapturedOutput output) throws IOException {
+        String name = "test-kamelet-" + UUID.randomUUID().toString().substring(0, 8);
+        String route = """
+                - route:
+                    id: %1$s
+                    from:
+                      uri: kamelet:shop-subscription-source
+                      parameters:
+                        name: %1$s
+                        types: order_shipped
+                      steps:
+                        - log: "%1$s took order ${body.data.path('orderId').asText()}"
+                """.formatted(name);
+        try {
+            writeAndAwaitReload(output, name + ".camel.yaml", route);
+            String first = unique("order");
+            publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
+                    "{\"orderId\":\"" + first + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}"));
+            await().atMost(RELOADED).until(() -> output.getOut().contains(name + " took order " + first));
+
+            // edited: the Kamelet's route (the consumer) is replaced too, not left running beside the new one
+            writeAndAwaitReload(output, name + ".camel.yaml", route.replace(" took order ", " now takes order "));
+            // one consumer per subscription in the tests (application-test.yaml)
+            await().atMost(RELOADED).until(() -> Broker.consumerTags("shop.events." + name).size() == 1);
+            assertThat(Broker.consumerTags("shop.events." + name)).as("consumers after the edit").hasSize(1);
+            String second = unique("order");
+            publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
+                    "{\"orderId\":\"" + second + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}"));
+            await().atMost(RELOADED).until(() -> output.getOut().contains(name + " now takes order " + second));
+            assertThat(output.getOut()).doesNotContain(name + " took order " + second);
+
+            Files.delete(routes.resolve(name + ".camel.yaml"));
+            await().atMost(RELOADED).until(() -> output.getOut().contains("Route files removed: [" + file(name + ".camel.yaml") + "]"));
+            await().atMost(RELOADED).until(() -> Broker.consumerTags("shop.events." + name).isEmpty());
+        } finally {
+            Files.deleteIfExists(routes.resolve(name + ".camel.yaml"));
+            Broker.deleteQueue("shop.events." + name);
+        }
+    }
+
+    @Test
     void aRouteIdThatIsTakenIsRefusedAndEverySubscriptionKeepsConsuming(CapturedOutput output) throws IOException {
         String copy = Files.readString(routes.resolve("order-shipped.camel.yaml"))
                 .replace("id: order-shipped", "id: order-status")

@@ -4,6 +4,8 @@ import io.shopevents.api.Admission;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Route;
+import org.apache.camel.component.kamelet.KameletEndpoint;
+import org.apache.camel.processor.SendProcessor;
 import org.apache.camel.model.Model;
 import org.apache.camel.model.RouteConfigurationDefinition;
 import org.apache.camel.spi.Resource;
@@ -201,6 +203,10 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
     private List<String> idsTaken(List<Path> changed, List<Path> replaced, Map<Path, String> next) {
         Map<String, String> owners = new java.util.HashMap<>();
         for (Route route : camelContext.getRoutes()) {
+            if (route.isCreatedByKamelet()) {
+                // its id is made up from its parent's; its parent stands for it
+                continue;
+            }
             Path file = fileOf(route);
             if (file == null || !replaced.contains(file)) {
                 owners.put(route.getRouteId(), file == null ? "a route of the application itself" : file.toString());
@@ -252,10 +258,17 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
 
     /** Replaces the routes of these files only: stops and removes their routes, then loads their files as they are in the set. */
     private void replaceFiles(List<Path> files, Map<Path, String> set) throws Exception {
-        for (Route route : List.copyOf(camelContext.getRoutes())) {
+        List<String> going = new ArrayList<>();
+        for (Route route : camelContext.getRoutes()) {
             if (files.contains(fileOf(route))) {
-                camelContext.getRouteController().stopRoute(route.getRouteId());
-                camelContext.removeRoute(route.getRouteId());
+                going.add(route.getRouteId());
+                going.addAll(kameletRoutesOf(route));
+            }
+        }
+        for (String id : going) {
+            if (camelContext.getRoute(id) != null) {
+                camelContext.getRouteController().stopRoute(id);
+                camelContext.removeRoute(id);
             }
         }
         List<Resource> resources = new ArrayList<>();
@@ -285,7 +298,24 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
         }
     }
 
-    /** The route file a route was loaded from; null for a route of the application itself. */
+    /**
+     * The routes Kamelets made for this route (its source, its sinks): they go with it, or the old
+     * source would go on consuming beside the new one.
+     */
+    private static List<String> kameletRoutesOf(Route route) {
+        List<String> ids = new ArrayList<>();
+        if (route.getEndpoint() instanceof KameletEndpoint source) {
+            ids.add(source.getRouteId());
+        }
+        for (org.apache.camel.Processor step : route.filter("*")) {
+            if (step instanceof SendProcessor send && send.getDestination() instanceof KameletEndpoint sink) {
+                ids.add(sink.getRouteId());
+            }
+        }
+        return ids;
+    }
+
+    /** The route file a route was loaded from; null for a route of the application itself (or a Kamelet's). */
     private static Path fileOf(Route route) {
         Resource source = route.getSourceResource();
         if (source == null || source.getLocation() == null) {
@@ -305,7 +335,9 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
         Model model = camelContext.getCamelContextExtension().getContextPlugin(Model.class);
         for (Route route : List.copyOf(camelContext.getRoutes())) {
             // the OpenAPI document's route stays: Camel makes it once, and it reads the REST definitions live
-            if (route.getSourceResource() != null && !route.getEndpoint().getEndpointUri().startsWith("rest-api:")) {
+            if ((route.getSourceResource() != null || route.isCreatedByKamelet())
+                    && !route.getEndpoint().getEndpointUri().startsWith("rest-api:")
+                    && camelContext.getRoute(route.getRouteId()) != null) {
                 camelContext.getRouteController().stopRoute(route.getRouteId());
                 camelContext.removeRoute(route.getRouteId());
             }
