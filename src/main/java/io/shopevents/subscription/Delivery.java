@@ -17,10 +17,13 @@ final class Delivery {
     final Message message;
     final long tag;
     final String correlationId;
-    final int attempt;
+    /** This attempt's number (a subscription with orderBy attempts a held event again in place). */
+    int attempt;
     /** How often an operator replayed it from the dead letters. */
     final int replays;
     CloudEvent event;
+    /** Its key, for a subscription with orderBy (null: none, or no such subscription). */
+    String orderKey;
     String what;
     Outcome outcome = Outcome.TO_APPLY;
     ProcessedEvents.Claim claim;
@@ -42,6 +45,14 @@ final class Delivery {
         this.outcome = Outcome.REFUSED;
         this.failure = reason;
         this.what = what;
+    }
+
+    /** Ready to be applied again (a held event's next attempt). */
+    void again() {
+        outcome = Outcome.TO_APPLY;
+        failure = null;
+        claim = null;
+        ack = Ack.ACK;
     }
 
     void failed(Throwable failure) {
@@ -81,7 +92,8 @@ final class Delivery {
         return properties.getTimestamp() != null ? properties.getTimestamp().toInstant() : Instant.now();
     }
 
-    enum Outcome { TO_APPLY, APPLIED, SKIPPED, FAILED, REFUSED, PARK, FILTERED }
+    enum Outcome { TO_APPLY, APPLIED, SKIPPED, FAILED, REFUSED, PARK, FILTERED, HELD }
 
-    enum Ack { ACK, REQUEUE, REJECT }
+    /** NONE: held, unacknowledged, for a later attempt in place. */
+    enum Ack { ACK, REQUEUE, REJECT, NONE }
 }

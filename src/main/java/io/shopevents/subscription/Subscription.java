@@ -10,10 +10,12 @@ import java.util.regex.Pattern;
  * A consumer of some event types with a queue of its own, shop.events.&lt;name&gt;, bound to
  * shop.events once per type. Declared by a route file: {@code from: subscription:<name>?types=...}.
  * Each consumer applies what it has received in batches of up to {@code batchSize} events (never
- * more than its {@code prefetch}), waiting at most {@code batchWait} for a batch to fill.
+ * more than its {@code prefetch}), waiting at most {@code batchWait} for a batch to fill. With
+ * {@code orderBy} (a key: subject, an extension, data.&lt;field&gt;), its queue has a single active
+ * consumer across all instances, and events of one key are applied in the order they came.
  */
 public record Subscription(String name, Set<String> types, int consumers, int prefetch, int maxAttempts,
-                           int batchSize, Duration batchWait) {
+                           int batchSize, Duration batchWait, String orderBy) {
 
     /** Safe in a queue name, a metric tag and a header; no dots, so it cannot look like a retry queue. */
     public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
@@ -24,6 +26,17 @@ public record Subscription(String name, Set<String> types, int consumers, int pr
 
     public Subscription {
         types = Set.copyOf(types);
+    }
+
+    /** A subscription that takes events as they come, in parallel. */
+    public Subscription(String name, Set<String> types, int consumers, int prefetch, int maxAttempts, int batchSize,
+                        Duration batchWait) {
+        this(name, types, consumers, prefetch, maxAttempts, batchSize, batchWait, null);
+    }
+
+    /** Whether events of one key are applied in the order the broker received them (orderBy). */
+    public boolean ordered() {
+        return orderBy != null;
     }
 
     public String queue() {

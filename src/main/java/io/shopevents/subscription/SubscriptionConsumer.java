@@ -32,6 +32,7 @@ public class SubscriptionConsumer extends DefaultConsumer {
     private final SubscriptionMetrics metrics;
     private final SubscriptionFilter filter;
     private SimpleMessageListenerContainer container;
+    private SubscriptionListener listener;
     private SubscriptionCircuit circuit;
     private ExecutorService circuitActions;
     private volatile boolean stopping;
@@ -102,11 +103,14 @@ public class SubscriptionConsumer extends DefaultConsumer {
                         });
                     }
                 });
-        container = newContainer(new SubscriptionListener(this, component, circuit));
+        listener = new SubscriptionListener(this, component, circuit);
+        container = newContainer(listener);
         container.start();
         metrics.register();
-        log.info("subscription {} consumes {} (types {}, {}) with {} consumers, prefetch {}, batches of up to {} within {} ms",
-                subscription.name(), subscription.queue(), subscription.types(), filter, subscription.consumers(),
+        log.info("subscription {} consumes {} (types {}, {}{}) with {} consumers, prefetch {}, batches of up to {} within {} ms",
+                subscription.name(), subscription.queue(), subscription.types(), filter,
+                subscription.ordered() ? ", in order by " + subscription.orderBy() : "",
+                subscription.ordered() ? 1 : subscription.consumers(),
                 subscription.prefetch(), subscription.batchSize(), subscription.batchWait().toMillis());
     }
 
@@ -119,6 +123,10 @@ public class SubscriptionConsumer extends DefaultConsumer {
             }
             if (circuitActions != null) {
                 circuitActions.shutdown();
+            }
+            if (listener != null) {
+                // an attempt of a held event in progress finishes first; none starts after
+                listener.close();
             }
             if (container != null) {
                 container.stop();
@@ -135,7 +143,8 @@ public class SubscriptionConsumer extends DefaultConsumer {
     private SimpleMessageListenerContainer newContainer(SubscriptionListener listener) {
         SimpleMessageListenerContainer c = new SimpleMessageListenerContainer(component.connectionFactory);
         c.setQueueNames(subscription.queue());
-        c.setConcurrentConsumers(subscription.consumers());
+        // ordered: one consumer is active at a time across every instance; more here would only wait
+        c.setConcurrentConsumers(subscription.ordered() ? 1 : subscription.consumers());
         c.setPrefetchCount(subscription.prefetch());
         // the listener gets what the consumer holds, up to batchSize messages, gathered for at most
         // batchWait: a batch fills at once under load and does not wait long when messages trickle in
@@ -181,6 +190,12 @@ public class SubscriptionConsumer extends DefaultConsumer {
     /** The event is back from its retry queue. */
     void back(EventKey event) {
         retrying.remove(event);
+    }
+
+    /** Events held unacknowledged for their key's turn (a subscription with orderBy), on this instance. */
+    public int heldCount() {
+        SubscriptionListener l = listener;
+        return l == null ? 0 : l.held();
     }
 
     /** Events waiting in the retry queues for this subscription (sent there by this instance). */

@@ -13,7 +13,8 @@ import java.util.stream.Collectors;
 
 /**
  * {@code subscription:<name>?types=<type>[,<type>...]} with optional {@code filter} (CloudEvents
- * SQL) and {@code jq} (a jq condition), see {@link SubscriptionFilter}, and {@code consumers},
+ * SQL) and {@code jq} (a jq condition), see {@link SubscriptionFilter}, {@code orderBy} (see
+ * {@link OrderedHolds}), and {@code consumers},
  * {@code prefetch}, {@code batchSize}, {@code batchWait} (ms) and {@code maxAttempts} (defaults:
  * shop.subscriptions.*). Only consumes:
  * events are published to shop.events, never to a subscription directly.
@@ -29,6 +30,7 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
     private Long batchWait;
     private String filter;
     private String jq;
+    private String orderBy;
     private Subscription subscription;
     private SubscriptionFilter contentFilter;
 
@@ -78,11 +80,15 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("subscription:" + name + ": " + e.getMessage(), e);
         }
+        if (orderBy != null && !OrderedHolds.ORDER_BY.matcher(orderBy.strip()).matches()) {
+            throw new IllegalArgumentException("subscription:" + name + ": orderBy is the key events are ordered by:"
+                    + " subject, an extension attribute's name (partitionkey), or data.<field>, not '" + orderBy + "'");
+        }
         subscription = new Subscription(name, taken,
                 positive("consumers", consumers, defaults.getConsumers()),
                 chosenPrefetch,
                 positive("maxAttempts", maxAttempts, defaults.getRetry().getMaxAttempts()),
-                chosenBatch, Duration.ofMillis(waitMillis));
+                chosenBatch, Duration.ofMillis(waitMillis), orderBy == null || orderBy.isBlank() ? null : orderBy.strip());
     }
 
     private int positive(String option, Integer value, int byDefault) {
@@ -173,6 +179,14 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
 
     public void setJq(String jq) {
         this.jq = jq;
+    }
+
+    public String getOrderBy() {
+        return orderBy;
+    }
+
+    public void setOrderBy(String orderBy) {
+        this.orderBy = orderBy;
     }
 
     public Integer getMaxAttempts() {

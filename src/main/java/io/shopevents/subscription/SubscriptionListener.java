@@ -52,16 +52,47 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
     private final SubscriptionComponent component;
     private final SubscriptionCircuit circuit;
     private final Subscription subscription;
+    /** For a subscription with orderBy: the keys held behind an event waiting for its next attempt; else null. */
+    private final OrderedHolds holds;
 
     SubscriptionListener(SubscriptionConsumer consumer, SubscriptionComponent component, SubscriptionCircuit circuit) {
         this.consumer = consumer;
         this.component = component;
         this.circuit = circuit;
         this.subscription = consumer.subscription();
+        this.holds = subscription.orderBy() == null ? null
+                : new OrderedHolds(subscription.name(), subscription.orderBy(), component.properties.getOrderedHoldLimit());
     }
 
     @Override
     public void onMessageBatch(List<Message> messages, Channel channel) {
+        if (holds == null) {
+            take(messages, channel);
+            return;
+        }
+        synchronized (holds) {
+            holds.useChannel(channel);
+            take(messages, channel);
+        }
+    }
+
+    /** Events held for their key now (0 unless the subscription orders by a key). */
+    int held() {
+        if (holds == null) {
+            return 0;
+        }
+        synchronized (holds) {
+            return holds.size();
+        }
+    }
+
+    void close() {
+        if (holds != null) {
+            holds.close();
+        }
+    }
+
+    private void take(List<Message> messages, Channel channel) {
         List<Delivery> batch = new ArrayList<>(messages.size());
         for (Message message : messages) {
             Delivery delivery = new Delivery(message);
@@ -116,6 +147,9 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             return;
         }
         filter(delivery);
+        if (holds != null && delivery.outcome == Delivery.Outcome.TO_APPLY) {
+            delivery.orderKey = holds.keyOf(event);
+        }
     }
 
     /** The subscription's filter: an event it does not take is acknowledged, not applied. */
@@ -142,13 +176,28 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
      * the batch was applied: each event counts it as a failed attempt.
      */
     private void applyAll(List<Delivery> batch) {
+        if (holds != null) {
+            // a key held behind an earlier event: its later events wait too, in order
+            batch.stream().filter(d -> d.outcome == Delivery.Outcome.TO_APPLY && holds.isHeld(d.orderKey)
+                    && holds.first(d.orderKey) != d).forEach(d -> d.outcome = Delivery.Outcome.HELD);
+        }
         List<Delivery> toApply = batch.stream().filter(d -> d.outcome == Delivery.Outcome.TO_APPLY).toList();
         if (toApply.isEmpty()) {
             return;
         }
         long started = System.nanoTime();
+        java.util.Set<String> waiting = new java.util.HashSet<>();
         try {
-            component.transaction.executeWithoutResult(status -> toApply.forEach(d -> inContext(d, () -> applyOne(d))));
+            component.transaction.executeWithoutResult(status -> toApply.forEach(d -> inContext(d, () -> {
+                if (d.orderKey != null && waiting.contains(d.orderKey)) {
+                    d.outcome = Delivery.Outcome.HELD;
+                    return;
+                }
+                applyOne(d);
+                if (holds != null && d.orderKey != null && (d.outcome == Delivery.Outcome.PARK || willRetry(d))) {
+                    waiting.add(d.orderKey);
+                }
+            })));
         } catch (RuntimeException e) {
             for (Delivery delivery : toApply) {
                 if (delivery.outcome == Delivery.Outcome.APPLIED || delivery.outcome == Delivery.Outcome.SKIPPED
@@ -229,18 +278,30 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                     consumer.metricsOutcome("skipped");
                 }
                 case FILTERED -> consumer.metricsOutcome("filtered");
+                case HELD -> {
+                    // behind its key's first held event (or, if that one was settled meanwhile, attempted at once)
+                    holds.hold(delivery.orderKey, delivery, Duration.ZERO, this::attemptHeld);
+                    delivery.ack = Delivery.Ack.NONE;
+                    consumer.metricsOutcome("held");
+                }
                 case REFUSED -> deadLetter(delivery, channel, null);
                 case FAILED -> {
-                    if (PermanentFailureException.isPermanent(delivery.failure) || delivery.attempt >= subscription.maxAttempts()) {
+                    if (!willRetry(delivery)) {
                         deadLetter(delivery, channel, consumer.getRouteId());
+                    } else if (holds != null && delivery.orderKey != null) {
+                        holdForNextAttempt(delivery, retryDelay(delivery), true);
                     } else {
                         retry(delivery, channel);
                         consumer.retrying(key(event), event.time());
                     }
                 }
                 case PARK -> {
-                    park(delivery, channel);
-                    consumer.retrying(key(event), event.time());
+                    if (holds != null && delivery.orderKey != null) {
+                        holdForNextAttempt(delivery, parkingDelay(), false);
+                    } else {
+                        park(delivery, channel);
+                        consumer.retrying(key(event), event.time());
+                    }
                 }
                 case TO_APPLY -> throw new IllegalStateException("not applied: " + delivery.what);
             }
@@ -252,8 +313,63 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         }
     }
 
+    /** A transient failure with attempts left (and, for a key held in place, time left). */
+    private boolean willRetry(Delivery delivery) {
+        if (delivery.outcome != Delivery.Outcome.FAILED || PermanentFailureException.isPermanent(delivery.failure)
+                || delivery.attempt >= subscription.maxAttempts()) {
+            return false;
+        }
+        return holds == null || delivery.orderKey == null || holds.mayWait(delivery.orderKey, retryDelay(delivery));
+    }
+
+    private Duration retryDelay(Delivery delivery) {
+        return component.properties.getRetry().delayAfter(delivery.attempt, RetryLaterException.askedFor(delivery.failure));
+    }
+
+    /**
+     * Ordered: the event stays unacknowledged and is attempted again in place after the delay; its
+     * key's later events wait behind it, other keys go on.
+     */
+    private void holdForNextAttempt(Delivery delivery, Duration delay, boolean failed) {
+        if (failed) {
+            log.warn("{} failed in subscription {}, attempt {} of {}: {}; attempted again in {} ms, its key's later"
+                    + " events waiting behind it", delivery.what, subscription.name(), delivery.attempt,
+                    subscription.maxAttempts(), describe(delivery.failure), delay.toMillis());
+            delivery.attempt++;
+        }
+        holds.hold(delivery.orderKey, delivery, delay, this::attemptHeld);
+        delivery.ack = Delivery.Ack.NONE;
+        consumer.metricsOutcome(failed ? "retried" : "parked");
+    }
+
+    /**
+     * The next attempt of a key's first held event, on the holds' own thread; when it is settled
+     * (applied, or dead-lettered), the key's later events are applied in order until one must wait.
+     */
+    private void attemptHeld(String key) {
+        synchronized (holds) {
+            Channel channel = holds.openChannel();
+            Delivery first = holds.first(key);
+            while (channel != null && first != null) {
+                Delivery delivery = first;
+                delivery.again();
+                delivery.span = component.tracing.startConsuming("consume " + subscription.name(),
+                        delivery.message.getMessageProperties().getHeaders(), delivery.event.traceparent());
+                applyAll(List.of(delivery));
+                inContext(delivery, () -> settle(delivery, channel));
+                delivery.span.end();
+                if (delivery.ack == Delivery.Ack.NONE) {
+                    return;
+                }
+                acknowledge(List.of(delivery), channel);
+                holds.settled(key);
+                first = holds.first(key);
+            }
+        }
+    }
+
     private void retry(Delivery delivery, Channel channel) {
-        Duration delay = component.properties.getRetry().delayAfter(delivery.attempt, RetryLaterException.askedFor(delivery.failure));
+        Duration delay = retryDelay(delivery);
         log.warn("{} failed in subscription {}, attempt {} of {}: {}; it comes back in {} ms", delivery.what,
                 subscription.name(), delivery.attempt, subscription.maxAttempts(), describe(delivery.failure), delay.toMillis());
         try {
@@ -305,7 +421,8 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
     /** The whole batch with one acknowledgement when every message is settled; else one by one. */
     private void acknowledge(List<Delivery> batch, Channel channel) {
         try {
-            if (batch.stream().allMatch(d -> d.ack == Delivery.Ack.ACK)) {
+            // held messages may be below the last tag: then each on its own
+            if (holds == null && batch.stream().allMatch(d -> d.ack == Delivery.Ack.ACK)) {
                 channel.basicAck(batch.get(batch.size() - 1).tag, true);
                 return;
             }
@@ -314,6 +431,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                     case ACK -> channel.basicAck(delivery.tag, false);
                     case REQUEUE -> channel.basicNack(delivery.tag, false, true);
                     case REJECT -> channel.basicNack(delivery.tag, false, false);
+                    case NONE -> { }
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -16,9 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A subscription's meters, registered while it runs (Prometheus names):
  * shop_subscription_consumers, shop_subscription_messages (waiting in its queue),
- * shop_subscription_retrying (waiting in a retry queue),
+ * shop_subscription_retrying (waiting in a retry queue), shop_subscription_held (ordered: held for their key),
  * shop_subscription_oldest_message_age_seconds, shop_subscription_circuit_open (1 while it is
- * not taking messages), shop_subscription_events_total{outcome=applied|skipped|filtered|retried|parked|dead_lettered}
+ * not taking messages), shop_subscription_events_total{outcome=applied|skipped|filtered|held|retried|parked|dead_lettered}
  * and shop_subscription_batch_size (messages applied in one transaction).
  */
 final class SubscriptionMetrics {
@@ -46,6 +46,11 @@ final class SubscriptionMetrics {
         meters.add(Gauge.builder("shop.subscription.retrying", consumer, SubscriptionConsumer::retryingCount)
                 .description("Events waiting in a retry queue for the subscription (sent there by this instance)")
                 .tag("subscription", name).register(registry));
+        if (consumer.subscription().ordered()) {
+            meters.add(Gauge.builder("shop.subscription.held", consumer, SubscriptionConsumer::heldCount)
+                    .description("Events held unacknowledged for their key: behind one waiting for its next attempt, or it")
+                    .tag("subscription", name).register(registry));
+        }
         meters.add(Gauge.builder("shop.subscription.oldest.message.age", consumer, SubscriptionMetrics::oldestAge)
                 .description("At most how long the oldest waiting message has waited (0 when none waits)")
                 .baseUnit("seconds").tag("subscription", name).register(registry));

@@ -93,6 +93,21 @@ public class SubscriptionProperties {
         }
     }
 
+    /**
+     * How long a subscription with orderBy holds a key behind an event that keeps failing before it
+     * dead-letters that event and lets the key's later events go on: below RabbitMQ's
+     * consumer_timeout (30 min by default), which would take back what is held unacknowledged.
+     */
+    private Duration orderedHoldLimit = Duration.ofMinutes(20);
+
+    public Duration getOrderedHoldLimit() {
+        return orderedHoldLimit;
+    }
+
+    public void setOrderedHoldLimit(Duration orderedHoldLimit) {
+        this.orderedHoldLimit = orderedHoldLimit;
+    }
+
     public int getConsumers() {
         return consumers;
     }

@@ -18,7 +18,8 @@ import org.springframework.stereotype.Component;
 import java.util.Map;
 
 /**
- * A subscription's own part of the topology: its durable quorum queue shop.events.&lt;name&gt;, one
+ * A subscription's own part of the topology: its durable quorum queue shop.events.&lt;name&gt; (with a
+ * single active consumer if it orders by a key), one
  * binding to shop.events per event type it takes, and the binding that brings its retries back.
  * Declared when the subscription starts, and again whenever a connection opens (a broker that
  * was reset gets them back). Bindings of known types the subscription no longer takes are removed.
@@ -52,7 +53,12 @@ public class SubscriptionTopology {
     /** Declares the subscription's queue and bindings; fails if the broker cannot be reached. */
     public void declare(Subscription subscription) {
         upgrade.ensureExchange();
-        Queue queue = QueueBuilder.durable(subscription.queue())
+        QueueBuilder builder = QueueBuilder.durable(subscription.queue());
+        if (subscription.ordered()) {
+            // one consumer at a time across every instance takes the queue, in order; the others wait
+            builder.singleActiveConsumer();
+        }
+        Queue queue = builder
                 .quorum()
                 .deadLetterExchange(RabbitTopology.DEAD_LETTER_EXCHANGE)
                 // the broker's own safety net: a message delivered this often (a consumer that
@@ -62,7 +68,18 @@ public class SubscriptionTopology {
                 .withArgument("x-dead-letter-strategy", "at-least-once")
                 .overflow(QueueBuilder.Overflow.rejectPublish)
                 .build();
-        admin.declareQueue(queue);
+        try {
+            admin.declareQueue(queue);
+        } catch (AmqpException e) {
+            if (String.valueOf(SubscriptionFilter.deepest(e)).contains("inequivalent arg 'x-single-active-consumer'")) {
+                throw new IllegalStateException("subscription " + subscription.name() + ": its queue " + queue.getName()
+                        + (subscription.ordered() ? " was declared without orderBy; an ordered subscription needs a queue of"
+                        + " its own with a single active consumer: use a new name, or drain and delete the queue"
+                        : " was declared with orderBy (a single active consumer); without it, use a new name, or"
+                        + " drain and delete the queue"), e);
+            }
+            throw e;
+        }
         for (String type : subscription.types()) {
             admin.declareBinding(new Binding(queue.getName(), Binding.DestinationType.QUEUE, RabbitTopology.EXCHANGE, type, null));
         }
@@ -106,6 +123,8 @@ public class SubscriptionTopology {
         } catch (AmqpException e) {
             log.warn("cannot declare the queue of subscription {} now ({}); it will be when a connection opens",
                     subscription.name(), e.getMessage());
+        } catch (IllegalStateException e) {
+            log.error("cannot declare the queue of subscription {}: {}", subscription.name(), e.getMessage());
         }
     }
 }
