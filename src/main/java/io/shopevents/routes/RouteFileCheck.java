@@ -51,7 +51,7 @@ public final class RouteFileCheck {
     private final JsonSchema schema;
 
     public RouteFileCheck() {
-        SchemaValidatorsConfig config = SchemaValidatorsConfig.builder().pathType(PathType.JSON_POINTER).build();
+        SchemaValidatorsConfig config = SchemaValidatorsConfig.builder().pathType(PathType.JSON_POINTER).preloadJsonSchema(false).build();
         try (InputStream in = RouteFileCheck.class.getClassLoader().getResourceAsStream(SCHEMA)) {
             if (in == null) {
                 throw new IllegalStateException(SCHEMA + " is not on the classpath (it comes with camel-yaml-dsl)");

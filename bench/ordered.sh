@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# What ordered delivery costs (bench/README.md, "Ordered delivery"): the same signed-webhook
+# subscription of order_placed, once as it is (2 consumers) and once with orderBy: subject (one
+# active consumer). Per mode: a 30 s warm-up with the webhook delivering; then its route file is
+# taken out (its queue stays and collects), 60 s of calls fill the queue, the file is put back,
+# and the drain is timed: webhook deliveries per second with nothing else to do, and the app's
+# CPU per delivery (from /proc) to a local receiver (bench/receiver.mjs) that answers at once.
+#
+#   bench/ordered.sh                  # about 8 minutes
+#   SHORT=1 bench/ordered.sh          # 10 s runs: checks the script, measures nothing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT=${PORT:-18080}
+MGMT=${MGMT_PORT:-18081}
+HOOK_PORT=${HOOK_PORT:-18095}
+JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx256m -Xmn128m -XX:+UseSerialGC"}
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
+KEY=local-dev-key-0123456789
+BASE=http://127.0.0.1:$PORT
+PROBE=http://127.0.0.1:$MGMT/actuator/health/readiness
+WARM=${SHORT:+10}; WARM=${WARM:-30}
+LOAD=${SHORT:+10}; LOAD=${LOAD:-60}
+OUT=$(pwd)/bench/results/ordered-$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$OUT"
+log() { printf '\n== %s\n' "$*" >&2; }
+
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+JAR=$(ls target/shop-events-*.jar 2>/dev/null | head -n 1 || true)
+if [ -z "$JAR" ]; then log "building the jar"; ./mvnw -q -B -DskipTests package; JAR=$(ls target/shop-events-*.jar | head -n 1); fi
+
+depth() {  # messages in one queue, ready or unacknowledged
+  rabbitmqctl list_queues -q --no-table-headers name messages | awk -v q="$1" '$1 == q {print $2}'
+}
+consumers() { rabbitmqctl list_queues -q --no-table-headers name consumers | awk -v q="$1" '$1 == q {print $2}'; }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+calls() { curl -s "http://127.0.0.1:$HOOK_PORT/count" | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"])'; }
+
+CPU_S=$( { TIMEFORMAT=%R; time python3 -c 's = 0
+for i in range(20_000_000): s += i'; } 2>&1 )
+echo "CPU check ${CPU_S} s; load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/machine.txt"
+
+node bench/receiver.mjs $HOOK_PORT > "$OUT/receiver.log" 2>&1 & HOOK=$!
+APP=""
+cleanup() { [ -n "$APP" ] && kill "$APP" 2>/dev/null; kill "$HOOK" 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+printf '| mode | events drained | deliveries/s | app µs/delivery |\n|---|---|---|---|\n' > "$OUT/results.md"
+for mode in unordered ordered; do
+  name=bench-hook-$mode
+  queue=shop.events.$name
+  routes=$OUT/routes-$mode
+  cp -r routes "$routes"
+  cat > "$OUT/$name.camel.yaml" <<YAML
+- route:
+    id: $name
+    from:
+      uri: subscription:$name
+      parameters:
+        types: order_placed
+$([ $mode = ordered ] && echo "        orderBy: subject")
+      steps:
+        - to:
+            uri: signed-webhook:bench
+            parameters:
+              url: http://127.0.0.1:$HOOK_PORT/hook
+              secretProperty: shop.webhooks.bench.secret
+YAML
+  cp "$OUT/$name.camel.yaml" "$routes/"
+  log "$mode: starting $JAR"
+  SERVER_PORT=$PORT MANAGEMENT_SERVER_PORT=$MGMT SHOP_DATADIR=$OUT/data-$mode SHOP_ROUTES_DIR=$routes \
+    SHOP_WEBHOOKS_BENCH_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw SERVER_TOMCAT_MAXKEEPALIVEREQUESTS=-1 \
+    java $JAVA_OPTS -jar "$JAR" > "$OUT/app-$mode.log" 2>&1 & APP=$!
+  until curl -sf -o /dev/null "$PROBE"; do kill -0 $APP 2>/dev/null || { echo "the app died; see $OUT/app-$mode.log" >&2; exit 1; }; sleep 0.1; done
+  log "$mode: warm-up ${WARM} s with the webhook delivering, not measured"
+  API_KEY=$KEY EVENTS=orders wrk -t2 -c64 -d${WARM}s -s bench/events.lua $BASE > "$OUT/warmup-$mode.txt"
+  until [ "$(depth $queue)" = "0" ]; do sleep 0.5; done
+  # the subscription's file out: its queue stays and collects, nobody consumes it
+  rm "$routes/$name.camel.yaml"
+  until [ "$(consumers $queue)" = "0" ]; do sleep 0.2; done
+  log "$mode: ${LOAD} s of calls fill its queue"
+  API_KEY=$KEY EVENTS=orders wrk -t2 -c64 -d${LOAD}s -s bench/events.lua $BASE > "$OUT/load-$mode.txt"
+  # the other subscriptions of order_placed done first: the drain has the machine to itself
+  until [ "$(depth shop.events.order-status)" = "0" ]; do sleep 0.5; done
+  backlog=$(depth $queue)
+  log "$mode: $backlog events wait; the file back, the drain measured"
+  calls0=$(calls); app0=$(ticks $APP); t0=$(date +%s%N)
+  cp "$OUT/$name.camel.yaml" "$routes/"
+  until [ "$(depth $queue)" = "0" ]; do sleep 0.1; done
+  t1=$(date +%s%N); app1=$(ticks $APP); calls1=$(calls)
+  python3 - "$mode" "$backlog" "$calls0" "$calls1" "$t0" "$t1" "$app0" "$app1" >> "$OUT/results.md" <<'PY'
+import sys
+mode, backlog, c0, c1, t0, t1, a0, a1 = sys.argv[1:]
+delivered = int(c1) - int(c0)
+seconds = (int(t1) - int(t0)) / 1e9
+print(f"| {mode} | {delivered:,} of {int(backlog):,} | {delivered / seconds:,.0f} | {(int(a1) - int(a0)) * 10_000 / max(delivered, 1):,.0f} |")
+PY
+  tail -n 1 "$OUT/results.md" >&2
+  kill $APP; wait $APP 2>/dev/null || true; APP=""
+  rabbitmqctl delete_queue "$queue" >/dev/null 2>&1 || true
+done
+cat "$OUT/results.md"
