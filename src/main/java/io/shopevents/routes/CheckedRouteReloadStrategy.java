@@ -123,8 +123,11 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
                 } while ((key = watcher.poll(SETTLE_MS, TimeUnit.MILLISECONDS)) != null);
                 try {
                     onChange();
-                } catch (RuntimeException e) {
-                    log.error("Route files could not be reloaded: {}", e.getMessage(), e);
+                } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+                    // one change that could not be taken (a file nested too deep, a heap too small for
+                    // this check) must not end the watching: the next save is taken again
+                    log.error("Route files could not be reloaded: {}; the running routes stay, and the next change"
+                            + " is taken again", e, e);
                 }
             }
         } catch (InterruptedException e) {
