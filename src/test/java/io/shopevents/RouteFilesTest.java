@@ -177,6 +177,27 @@ class RouteFilesTest {
     }
 
     @Test
+    void badFilterAndJqOfTheKameletAreReportedOnceEachWithFileAndLine(@TempDir Path dir) throws IOException {
+        Path broken = write(dir, "broken-kamelet.yaml", """
+                - route:
+                    id: broken
+                    from:
+                      uri: kamelet:shop-subscription-source
+                      parameters:
+                        name: broken
+                        types: order_placed
+                        filter: "source LIKE"
+                        jq: ".data.["
+                      steps:
+                        - log: hello
+                """);
+
+        assertThat(check.problems(broken)).satisfiesExactly(
+                first -> assertThat(first).startsWith(broken + ":8: ").contains("CloudEvents SQL"),
+                second -> assertThat(second).startsWith(broken + ":9: ").contains("jq '.data.['"));
+    }
+
+    @Test
     void validContentExpressionsPass(@TempDir Path dir) throws IOException {
         Path fine = write(dir, "content.yaml", """
                 - route:

@@ -216,6 +216,78 @@ class RouteReloadIT extends IntegrationTest {
     }
 
     @Test
+    void aRemovalInAChangeRefusedForAnotherFileIsTakenWithTheNextChange(CapturedOutput output) throws IOException {
+        String name = "test-keep-" + UUID.randomUUID().toString().substring(0, 8);
+        String bad = "test-bad-" + UUID.randomUUID().toString().substring(0, 8);
+        try {
+            writeAndAwaitReload(output, name + ".camel.yaml", subscriptionLogging(name));
+            await().atMost(RELOADED).until(() -> Broker.consumerTags("shop.events." + name).size() == 1);
+
+            // one change: a file removed and another written with a mistake
+            Files.delete(routes.resolve(name + ".camel.yaml"));
+            writeRoute(bad + ".camel.yaml", subscriptionLogging(bad).replace("types: order_shipped",
+                    "types: order_shipped\n        jq: \".data.[\""));
+            await().atMost(RELOADED).until(() -> output.getOut().contains(file(bad + ".camel.yaml") + ":7: jq"));
+            assertThat(Broker.consumerTags("shop.events." + name)).as("refused: the removal waits").hasSize(1);
+
+            writeRoute(bad + ".camel.yaml", subscriptionLogging(bad));
+            await().atMost(RELOADED).until(() -> Broker.consumerTags("shop.events." + bad).size() == 1);
+            // the removal came with it, though nothing touched that file since
+            await().atMost(RELOADED).until(() -> Broker.consumerTags("shop.events." + name).isEmpty());
+        } finally {
+            Files.deleteIfExists(routes.resolve(name + ".camel.yaml"));
+            Files.deleteIfExists(routes.resolve(bad + ".camel.yaml"));
+            Broker.deleteQueue("shop.events." + name);
+            Broker.deleteQueue("shop.events." + bad);
+        }
+    }
+
+    @Test
+    void aSecondFileForOneSubscriptionIsRefusedAndTheFirstKeepsConsuming(CapturedOutput output) throws IOException {
+        String name = "test-twice-" + UUID.randomUUID().toString().substring(0, 8);
+        try {
+            writeAndAwaitReload(output, name + ".camel.yaml", subscriptionLogging(name));
+            String second = """
+                    - route:
+                        id: %1$s-again
+                        from:
+                          uri: kamelet:shop-subscription-source
+                          parameters:
+                            name: %1$s
+                            types: order_shipped
+                          steps:
+                            - log: "again"
+                    """.formatted(name);
+            writeRoute(name + "-again.camel.yaml", second);
+            await().atMost(RELOADED).until(() -> output.getOut().contains(file(name + "-again.camel.yaml") + ":4: subscription '"
+                    + name + "' is consumed by"));
+            assertThat(Broker.consumerTags("shop.events." + name)).as("the first file's consumer").hasSize(1);
+
+            String orderId = unique("order");
+            publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
+                    "{\"orderId\":\"" + orderId + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}"));
+            await().atMost(RELOADED).until(() -> output.getOut().contains(name + " took order " + orderId));
+        } finally {
+            Files.deleteIfExists(routes.resolve(name + ".camel.yaml"));
+            Files.deleteIfExists(routes.resolve(name + "-again.camel.yaml"));
+            Broker.deleteQueue("shop.events." + name);
+        }
+    }
+
+    private static String subscriptionLogging(String name) {
+        return """
+                - route:
+                    id: %1$s
+                    from:
+                      uri: subscription:%1$s
+                      parameters:
+                        types: order_shipped
+                      steps:
+                        - log: "%1$s took order ${body.data.path('orderId').asText()}"
+                """.formatted(name);
+    }
+
+    @Test
     void aRouteIdThatIsTakenIsRefusedAndEverySubscriptionKeepsConsuming(CapturedOutput output) throws IOException {
         String copy = Files.readString(routes.resolve("order-shipped.camel.yaml"))
                 .replace("id: order-shipped", "id: order-status")

@@ -26,7 +26,10 @@ public class PermanentFailureException extends RuntimeException {
     public static boolean isPermanent(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof PermanentFailureException || t instanceof DataIntegrityViolationException
-                    || t instanceof java.sql.SQLDataException || t instanceof java.sql.SQLIntegrityConstraintViolationException) {
+                    || t instanceof java.sql.SQLDataException || t instanceof java.sql.SQLIntegrityConstraintViolationException
+                    // a jq expression that fails on this event fails on every attempt
+                    || t.getClass().getName().startsWith("net.thisptr.jackson.jq.exception.")
+                    || t instanceof StackOverflowError) {
                 return true;
             }
         }

@@ -71,6 +71,8 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
     private Map<Path, String> running;
     /** Each route file as it was at the last change handled, refused or not. */
     private Map<Path, String> lastSeen;
+    /** Files without problems of their own that came in a change refused for another file's. */
+    private final java.util.Set<Path> refusedAlong = new java.util.HashSet<>();
 
     public CheckedRouteReloadStrategy(String directory, Admission admission, RouteFilesStatus status) {
         // one spelling of every path: the watcher reports absolute ones, the folder may be relative
@@ -147,7 +149,12 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
                 changed.add(file);
             }
         });
-        lastSeen.keySet().stream().filter(file -> !now.containsKey(file)).forEach(removed::add);
+        // a file that went while a change was refused is still running: its removal is due now
+        running.keySet().stream().filter(file -> !now.containsKey(file)).forEach(removed::add);
+        // a file without problems of its own that came in a refused change goes in with the next one
+        refusedAlong.stream().filter(file -> now.containsKey(file) && !changed.contains(file)
+                && !now.get(file).equals(running.get(file))).forEach(changed::add);
+        refusedAlong.clear();
         now.forEach((file, content) -> {
             // an editor truncates before it writes; the write comes as its own change
             if (!content.isBlank()) {
@@ -173,6 +180,8 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
             problems.addAll(idsTaken(changed, files, next));
         }
         if (!problems.isEmpty()) {
+            changed.stream().filter(file -> problems.stream().noneMatch(p -> p.startsWith(file + ":")))
+                    .forEach(refusedAlong::add);
             status.refused(files, problems);
             log.error("Route file refused, the running routes stay as they are:\n    {}", String.join("\n    ", problems));
             return;
@@ -221,6 +230,22 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
             }
         });
         List<String> problems = new ArrayList<>();
+        // one subscription, one file: a second consumer of its queue would fail to start, and take the first with it
+        Map<String, Path> consumers = new java.util.HashMap<>();
+        next.forEach((file, content) -> {
+            if (!changed.contains(file)) {
+                check().contents(content).subscriptions().keySet().forEach(name -> consumers.putIfAbsent(name, file));
+            }
+        });
+        for (Path file : changed) {
+            check().contents(next.get(file)).subscriptions().forEach((name, line) -> {
+                Path owner = consumers.putIfAbsent(name, file);
+                if (owner != null && !owner.equals(file)) {
+                    problems.add(file + ":" + line + ": subscription '" + name + "' is consumed by " + owner
+                            + " already; a subscription is one route in one file");
+                }
+            });
+        }
         for (Path file : changed) {
             check().contents(next.get(file)).routeIds().forEach((id, line) -> {
                 String owner = owners.putIfAbsent(id, file.toString());

@@ -16,7 +16,8 @@ import java.util.function.ToIntFunction;
 
 /**
  * The expressions Camel keeps as text until a route starts: a subscription's {@code filter}
- * (CloudEvents SQL) and {@code jq}, and every jq and JSONPath expression of the steps. Compiled when
+ * (CloudEvents SQL) and {@code jq} (also through its Kamelet), and every jq and JSONPath
+ * expression of the steps. Compiled when
  * the file is checked, so that a mistake is refused with its file and line before any running route
  * is touched, instead of failing the route's start.
  */
@@ -52,11 +53,17 @@ final class ContentExpressions {
         if (!node.isObject()) {
             return;
         }
-        if (node.path("uri").asText("").startsWith("subscription:")) {
+        String uri = node.path("uri").asText("");
+        boolean subscription = uri.startsWith("subscription:") || uri.startsWith("kamelet:shop-subscription-source");
+        if (subscription) {
             subscription(node, pointer, problems, camel);
         }
         for (Iterator<Map.Entry<String, JsonNode>> fields = node.fields(); fields.hasNext(); ) {
             Map.Entry<String, JsonNode> field = fields.next();
+            if (subscription && field.getKey().equals("parameters")) {
+                // its jq is a condition the subscription runs, checked above (once)
+                continue;
+            }
             String at = pointer + "/" + field.getKey().replace("~", "~0").replace("/", "~1");
             JsonNode value = field.getValue();
             String text = value.isTextual() ? value.asText() : value.path("expression").isTextual() ? value.path("expression").asText() : null;

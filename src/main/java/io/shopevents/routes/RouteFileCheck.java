@@ -63,10 +63,12 @@ public final class RouteFileCheck {
     }
 
     /**
-     * What a route file declares: its routes' ids (with their lines), whether it holds more than
-     * routes, and whether other routes call its routes (from direct: or seda:, as publish.camel.yaml's).
+     * What a route file declares: its routes' ids and the subscriptions it consumes (with their
+     * lines), whether it holds more than routes, and whether other routes call its routes (from
+     * direct: or seda:, as publish.camel.yaml's).
      */
-    public record Contents(Map<String, Integer> routeIds, boolean restOrConfiguration, boolean calledByOtherRoutes) {
+    public record Contents(Map<String, Integer> routeIds, boolean restOrConfiguration, boolean calledByOtherRoutes,
+                           Map<String, Integer> subscriptions) {
     }
 
     /** Endpoints a route is called at by other routes of this application: gone for a moment on reload. */
@@ -84,9 +86,10 @@ public final class RouteFileCheck {
             Node root = new Yaml(new LoaderOptions()).compose(new java.io.StringReader(text));
             document = root == null ? JsonNodeFactory.instance.arrayNode() : toJson(root, "", lines);
         } catch (RuntimeException e) {
-            return new Contents(Map.of(), false, false);
+            return new Contents(Map.of(), false, false, Map.of());
         }
         Map<String, Integer> ids = new java.util.LinkedHashMap<>();
+        Map<String, Integer> subscriptions = new java.util.LinkedHashMap<>();
         boolean more = false;
         boolean called = false;
         for (int i = 0; i < document.size(); i++) {
@@ -97,8 +100,14 @@ public final class RouteFileCheck {
             more |= item.has("rest") || item.has("routeConfiguration");
             String from = item.path("route").path("from").path("uri").asText("");
             called |= CALLED_ENDPOINTS.stream().anyMatch(from::startsWith);
+            String subscription = from.startsWith("subscription:") ? from.substring("subscription:".length()).split("\\?")[0]
+                    : from.startsWith("kamelet:shop-subscription-source") ? item.path("route").path("from").path("parameters")
+                    .path("name").asText(null) : null;
+            if (subscription != null) {
+                subscriptions.put(subscription, lineOf("/" + i + "/route/from/uri", lines));
+            }
         }
-        return new Contents(ids, more, called);
+        return new Contents(ids, more, called, subscriptions);
     }
 
     /** Every problem of the file as "file:line: message"; empty when it is a valid route file. */

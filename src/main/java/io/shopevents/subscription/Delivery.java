@@ -24,6 +24,10 @@ final class Delivery {
     CloudEvent event;
     /** Its key, for a subscription with orderBy (null: none, or no such subscription). */
     String orderKey;
+    /** When this consumer received it: a held message must be settled within the hold limit of this. */
+    final java.time.Instant receivedAt = java.time.Instant.now();
+    /** Attempted again in place (ordered): its failures say nothing new about the downstream. */
+    boolean inPlace;
     String what;
     Outcome outcome = Outcome.TO_APPLY;
     ProcessedEvents.Claim claim;

@@ -26,13 +26,28 @@ import java.util.regex.Pattern;
  */
 final class OrderedHolds {
 
-    /** subject, an extension attribute's name, or data.&lt;field&gt;[.&lt;field&gt;...]. */
-    static final Pattern ORDER_BY = Pattern.compile("subject|[a-z0-9]{1,20}|data(\\.[A-Za-z0-9_-]+)+");
+    /** subject, source, type, an extension attribute's name, or data.&lt;field&gt;[.&lt;field&gt;...]. */
+    static final Pattern ORDER_BY = Pattern.compile("[a-z0-9]{1,20}|data(\\.[A-Za-z0-9_-]+)+");
+    /** Attributes every event has a value of its own for (or none at all): no key orders by them. */
+    private static final java.util.Set<String> NOT_KEYS = java.util.Set.of("id", "time", "specversion",
+            "datacontenttype", "data", "traceparent");
 
-    /** A key's waiting events, the first the one to attempt next; since when the first has waited. */
+    /** What is wrong with orderBy; null when it names a key. */
+    static String problem(String orderBy) {
+        if (!ORDER_BY.matcher(orderBy).matches()) {
+            return "orderBy is the key events are ordered by: subject, source, type, an extension attribute's name"
+                    + " (partitionkey), or data.<field>, not '" + orderBy + "'";
+        }
+        if (NOT_KEYS.contains(orderBy)) {
+            return "orderBy: " + orderBy + " orders nothing (every event has its own, or it is not one value);"
+                    + " use subject, source, type, an extension attribute, or data.<field>";
+        }
+        return null;
+    }
+
+    /** A key's waiting events, the first the one to attempt next. */
     private static final class Hold {
         final Deque<Delivery> waiting = new ArrayDeque<>();
-        Instant since = Instant.now();
         ScheduledFuture<?> next;
     }
 
@@ -56,8 +71,18 @@ final class OrderedHolds {
 
     /** The event's key; null if it has none (it is then applied as it comes, held by nothing). */
     String keyOf(CloudEvent event) {
-        if ("subject".equals(orderBy)) {
-            return event.subject();
+        switch (orderBy) {
+            case "subject" -> {
+                return event.subject();
+            }
+            case "source" -> {
+                return event.source();
+            }
+            case "type" -> {
+                return event.type();
+            }
+            default -> {
+            }
         }
         if (orderBy.startsWith("data.")) {
             JsonNode value = event.data() == null ? null : event.data().at("/" + orderBy.substring(5).replace('.', '/'));
@@ -108,11 +133,16 @@ final class OrderedHolds {
         }
     }
 
-    /** Whether the key's first event may wait {@code delay} more without the key being held longer than the limit. */
-    boolean mayWait(String key, Duration delay) {
-        Hold hold = holds.get(key);
-        Instant since = hold == null ? Instant.now() : hold.since;
-        return Duration.between(since, Instant.now().plus(delay)).compareTo(limit) <= 0;
+    /**
+     * Whether the event may wait {@code delay} more and still be settled within the limit of when it
+     * was received (the broker takes back a message left unacknowledged too long).
+     */
+    boolean mayWait(Delivery delivery, Duration delay) {
+        return Duration.between(delivery.receivedAt, Instant.now().plus(delay)).compareTo(limit) <= 0;
+    }
+
+    Duration limit() {
+        return limit;
     }
 
     Delivery first(String key) {
@@ -125,7 +155,6 @@ final class OrderedHolds {
         Hold hold = holds.get(key);
         if (hold != null) {
             hold.waiting.pollFirst();
-            hold.since = Instant.now();
             if (hold.waiting.isEmpty()) {
                 cancel(hold);
                 holds.remove(key);

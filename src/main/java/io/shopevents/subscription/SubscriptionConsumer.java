@@ -90,14 +90,18 @@ public class SubscriptionConsumer extends DefaultConsumer {
                 new SubscriptionCircuit.Switch() {
                     @Override
                     public void pause() {
-                        // not on the listener's own thread: stopping waits for the listeners to finish
-                        circuitActions.execute(() -> container.stop());
+                        // ordered: what is held would go back to the queue, each delivery counted again
+                        // (the queue's delivery limit would dead-letter them); the events park in place instead
+                        if (!subscription.ordered()) {
+                            // not on the listener's own thread: stopping waits for the listeners to finish
+                            circuitActions.execute(() -> container.stop());
+                        }
                     }
 
                     @Override
                     public void resume() {
                         circuitActions.execute(() -> {
-                            if (!stopping) {
+                            if (!stopping && !container.isRunning()) {
                                 container.start();
                             }
                         });

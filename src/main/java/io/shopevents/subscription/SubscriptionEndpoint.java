@@ -80,9 +80,9 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("subscription:" + name + ": " + e.getMessage(), e);
         }
-        if (orderBy != null && !OrderedHolds.ORDER_BY.matcher(orderBy.strip()).matches()) {
-            throw new IllegalArgumentException("subscription:" + name + ": orderBy is the key events are ordered by:"
-                    + " subject, an extension attribute's name (partitionkey), or data.<field>, not '" + orderBy + "'");
+        String orderProblem = orderBy == null || orderBy.isBlank() ? null : OrderedHolds.problem(orderBy.strip());
+        if (orderProblem != null) {
+            throw new IllegalArgumentException("subscription:" + name + ": " + orderProblem);
         }
         subscription = new Subscription(name, taken,
                 positive("consumers", consumers, defaults.getConsumers()),

@@ -1,16 +1,13 @@
 package io.shopevents.subscription;
 
-import io.cloudevents.core.builder.CloudEventBuilder;
 import io.cloudevents.sql.Expression;
 import io.cloudevents.sql.ParseException;
 import io.cloudevents.sql.Parser;
 import io.shopevents.event.CloudEvent;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
-import org.apache.camel.Predicate;
 
-import java.net.URI;
-import java.time.ZoneOffset;
+
 
 /**
  * What a subscription takes beyond its types, both optional and both required to hold:
@@ -25,9 +22,9 @@ public final class SubscriptionFilter {
 
     private final String text;
     private final Expression cesql;
-    private final Predicate jq;
+    private final org.apache.camel.Expression jq;
 
-    private SubscriptionFilter(String text, Expression cesql, Predicate jq) {
+    private SubscriptionFilter(String text, Expression cesql, org.apache.camel.Expression jq) {
         this.text = text;
         this.cesql = cesql;
         this.jq = jq;
@@ -39,10 +36,10 @@ public final class SubscriptionFilter {
             return ANY;
         }
         Expression cesql = blank(filter) ? null : parseCesql(filter);
-        Predicate condition = null;
+        org.apache.camel.Expression condition = null;
         if (!blank(jq)) {
             try {
-                condition = camel.resolveLanguage("jq").createPredicate(jq);
+                condition = camel.resolveLanguage("jq").createExpression(jq);
                 condition.init(camel);
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException("jq is not a jq expression: " + deepest(e), e);
@@ -71,17 +68,22 @@ public final class SubscriptionFilter {
 
     /**
      * Whether the subscription takes the event. A CloudEvents SQL condition that fails to evaluate
-     * on it (an attribute it does not have, say) is false, as the specification says; a jq condition
+     * on it (an attribute it does not have, say) does not take it; a jq condition
      * that fails throws (the event is dead-lettered with the reason: the filter, not the event, may
      * be wrong).
      */
     boolean takes(CloudEvent event, Exchange exchange) {
-        if (cesql != null && !Boolean.TRUE.equals(cesql.evaluate(sdkEvent(event)).value())) {
-            return false;
+        if (cesql != null) {
+            io.cloudevents.sql.Result result = cesql.evaluate(new SqlEvent(event));
+            // an error anywhere (an attribute the event does not have, a cast that fails) is "not
+            // taken", also under NOT: the library would give NOT's operand a default of false
+            if (result.isFailed() || !Boolean.TRUE.equals(result.value())) {
+                return false;
+            }
         }
         if (jq != null) {
             exchange.getMessage().setBody(event);
-            return jq.matches(exchange);
+            return truthy(jq.evaluate(exchange, Object.class));
         }
         return true;
     }
@@ -91,36 +93,13 @@ public final class SubscriptionFilter {
         return text == null ? "every event" : text;
     }
 
-    /** The attributes and extensions as the SDK holds them; data is not needed (CloudEvents SQL cannot read it). */
-    private static io.cloudevents.CloudEvent sdkEvent(CloudEvent event) {
-        CloudEventBuilder builder = CloudEventBuilder.v1()
-                .withId(event.id())
-                .withType(event.type())
-                .withSource(URI.create(event.source()));
-        if (event.subject() != null) {
-            builder.withSubject(event.subject());
+    /** As jq's {@code if} reads a condition: its first output, true unless false or null; no output is false. */
+    private static boolean truthy(Object output) {
+        Object first = output instanceof java.util.List<?> outputs ? (outputs.isEmpty() ? null : outputs.get(0)) : output;
+        if (first instanceof com.fasterxml.jackson.databind.JsonNode node) {
+            return !node.isNull() && !node.isMissingNode() && !(node.isBoolean() && !node.asBoolean());
         }
-        if (event.time() != null) {
-            builder.withTime(event.time().atOffset(ZoneOffset.UTC));
-        }
-        if (event.datacontenttype() != null) {
-            builder.withDataContentType(event.datacontenttype());
-        }
-        if (event.traceparent() != null) {
-            builder.withExtension("traceparent", event.traceparent());
-        }
-        event.extensions().forEach((name, value) -> {
-            if ("dataschema".equals(name)) {
-                builder.withDataSchema(URI.create(value.toString()));
-            } else if (value instanceof Integer number) {
-                builder.withExtension(name, number);
-            } else if (value instanceof Boolean flag) {
-                builder.withExtension(name, flag);
-            } else if (value != null) {
-                builder.withExtension(name, value.toString());
-            }
-        });
-        return builder.build();
+        return first != null;
     }
 
     /** The message of the failure's first cause, where a language says what is wrong. */

@@ -163,7 +163,8 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             if (!filter.takes(delivery.event, exchange)) {
                 delivery.outcome = Delivery.Outcome.FILTERED;
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
+            // a condition that throws (or recurses without end) on this event: the filter may be what is wrong
             delivery.refused(new InvalidEventException("the subscription's " + filter + " failed on this event: "
                     + describe(e)), delivery.what);
         } finally {
@@ -222,7 +223,9 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         } catch (RuntimeException e) {
             Throwable failure = e instanceof RouteFailed failed ? failed.getCause() : e;
             delivery.failed(failure);
-            circuit.failed(System.nanoTime() - started, failure);
+            if (!delivery.inPlace) {
+                circuit.failed(System.nanoTime() - started, failure);
+            }
         }
     }
 
@@ -253,7 +256,8 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         } catch (RouteFailed e) {
             steps.error(e.getCause());
             throw e;
-        } catch (Exception e) {
+        } catch (Exception | StackOverflowError e) {
+            // a step that recursed without end (a jq transform, say) fails this event, not the consumer
             steps.error(e);
             throw new RouteFailed(e);
         } finally {
@@ -287,6 +291,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                 case REFUSED -> deadLetter(delivery, channel, null);
                 case FAILED -> {
                     if (!willRetry(delivery)) {
+                        heldTooLong(delivery);
                         deadLetter(delivery, channel, consumer.getRouteId());
                     } else if (holds != null && delivery.orderKey != null) {
                         holdForNextAttempt(delivery, retryDelay(delivery), true);
@@ -296,7 +301,12 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                     }
                 }
                 case PARK -> {
-                    if (holds != null && delivery.orderKey != null) {
+                    if (holds != null && delivery.orderKey != null && !holds.mayWait(delivery, parkingDelay())) {
+                        delivery.failure = new PermanentFailureException("held for its key's order while the"
+                                + " subscription's circuit was open, until shop.subscriptions.ordered-hold-limit ("
+                                + holds.limit().toMinutes() + " min) after it came");
+                        deadLetter(delivery, channel, consumer.getRouteId());
+                    } else if (holds != null && delivery.orderKey != null) {
                         holdForNextAttempt(delivery, parkingDelay(), false);
                     } else {
                         park(delivery, channel);
@@ -319,7 +329,18 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                 || delivery.attempt >= subscription.maxAttempts()) {
             return false;
         }
-        return holds == null || delivery.orderKey == null || holds.mayWait(delivery.orderKey, retryDelay(delivery));
+        return holds == null || delivery.orderKey == null || holds.mayWait(delivery, retryDelay(delivery));
+    }
+
+    /** Why a transient failure with attempts left is not attempted again: its key's hold would last too long. */
+    private void heldTooLong(Delivery delivery) {
+        if (holds != null && delivery.orderKey != null && !PermanentFailureException.isPermanent(delivery.failure)
+                && delivery.attempt < subscription.maxAttempts()) {
+            delivery.failure = new PermanentFailureException(delivery.failure.getMessage() + "; not attempted again:"
+                    + " its next attempt (in " + retryDelay(delivery).toSeconds() + " s) would be later than"
+                    + " shop.subscriptions.ordered-hold-limit (" + holds.limit().toMinutes() + " min) after it came,"
+                    + " and its key's later events wait behind it", delivery.failure);
+        }
     }
 
     private Duration retryDelay(Delivery delivery) {
@@ -353,6 +374,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             while (channel != null && first != null) {
                 Delivery delivery = first;
                 delivery.again();
+                delivery.inPlace = true;
                 delivery.span = component.tracing.startConsuming("consume " + subscription.name(),
                         delivery.message.getMessageProperties().getHeaders(), delivery.event.traceparent());
                 applyAll(List.of(delivery));

@@ -69,16 +69,24 @@ public class SubscriptionTopology {
                 .overflow(QueueBuilder.Overflow.rejectPublish)
                 .build();
         try {
-            admin.declareQueue(queue);
+            // on a channel of its own: RabbitAdmin would log a queue declared with other arguments and go on
+            admin.getRabbitTemplate().execute(channel -> channel.queueDeclare(queue.getName(), true, false, false,
+                    queue.getArguments()));
         } catch (AmqpException e) {
-            if (String.valueOf(SubscriptionFilter.deepest(e)).contains("inequivalent arg 'x-single-active-consumer'")) {
+            if (!String.valueOf(SubscriptionFilter.deepest(e)).contains("PRECONDITION_FAILED")) {
+                throw e;
+            }
+            if (!String.valueOf(SubscriptionFilter.deepest(e)).contains("inequivalent arg 'x-single-active-consumer'")) {
+                // another argument set when it was first declared (a delivery limit, say): it keeps that one
+                log.info("queue {} keeps the arguments it was declared with ({})", queue.getName(), SubscriptionFilter.deepest(e));
+                admin.declareQueue(queue);
+            } else {
                 throw new IllegalStateException("subscription " + subscription.name() + ": its queue " + queue.getName()
                         + (subscription.ordered() ? " was declared without orderBy; an ordered subscription needs a queue of"
                         + " its own with a single active consumer: use a new name, or drain and delete the queue"
                         : " was declared with orderBy (a single active consumer); without it, use a new name, or"
                         + " drain and delete the queue"), e);
             }
-            throw e;
         }
         for (String type : subscription.types()) {
             admin.declareBinding(new Binding(queue.getName(), Binding.DestinationType.QUEUE, RabbitTopology.EXCHANGE, type, null));

@@ -34,6 +34,8 @@ class OrderedHoldsTest {
                 Map.of("partitionkey", "shop-eu"));
 
         assertThat(key("subject", event)).isEqualTo("p-1");
+        assertThat(key("source", event)).isEqualTo("/test");
+        assertThat(key("type", event)).isEqualTo("payment_processed");
         assertThat(key("partitionkey", event)).isEqualTo("shop-eu");
         assertThat(key("data.orderId", event)).isEqualTo("1001");
         assertThat(key("data.card.brand", event)).isEqualTo("visa");
@@ -54,11 +56,16 @@ class OrderedHoldsTest {
 
     @Test
     void orderByNamesOneOfThose() {
-        assertThat(OrderedHolds.ORDER_BY.matcher("subject").matches()).isTrue();
-        assertThat(OrderedHolds.ORDER_BY.matcher("partitionkey").matches()).isTrue();
-        assertThat(OrderedHolds.ORDER_BY.matcher("data.orderId").matches()).isTrue();
-        assertThat(OrderedHolds.ORDER_BY.matcher("data.").matches()).isFalse();
-        assertThat(OrderedHolds.ORDER_BY.matcher("$.data.orderId").matches()).isFalse();
-        assertThat(OrderedHolds.ORDER_BY.matcher("Subject").matches()).isFalse();
+        assertThat(OrderedHolds.problem("subject")).isNull();
+        assertThat(OrderedHolds.problem("source")).isNull();
+        assertThat(OrderedHolds.problem("partitionkey")).isNull();
+        assertThat(OrderedHolds.problem("data.orderId")).isNull();
+        assertThat(OrderedHolds.problem("data.")).contains("not 'data.'");
+        assertThat(OrderedHolds.problem("$.data.orderId")).contains("not '$.data.orderId'");
+        assertThat(OrderedHolds.problem("Subject")).contains("not 'Subject'");
+        // every event has its own: nothing would be ordered
+        assertThat(OrderedHolds.problem("id")).contains("orders nothing");
+        assertThat(OrderedHolds.problem("time")).contains("orders nothing");
+        assertThat(OrderedHolds.problem("data")).contains("orders nothing");
     }
 }
