@@ -28,8 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -51,7 +49,6 @@ class RouteTestsIT extends IntegrationTest {
     private static LogLines logs;
     /** routes/ as shipped, and the route files a test file names under 'routes' (an example's). */
     private static final Path routes = routesUnderTest();
-    private static final Pattern SUBSCRIPTION = Pattern.compile("subscription:([A-Za-z0-9_-]+)");
 
     private static CamelContext camel;
 
@@ -166,13 +163,12 @@ class RouteTestsIT extends IntegrationTest {
 
     private static Set<String> subscriptionsIn(List<Path> folders) throws IOException {
         Set<String> names = new TreeSet<>();
+        io.shopevents.routes.RouteFileCheck check = new io.shopevents.routes.RouteFileCheck();
         for (Path folder : folders) {
             try (Stream<Path> listed = Files.list(folder)) {
                 for (Path file : listed.filter(p -> p.toString().endsWith(".camel.yaml")).toList()) {
-                    Matcher matcher = SUBSCRIPTION.matcher(Files.readString(file));
-                    while (matcher.find()) {
-                        names.add(matcher.group(1));
-                    }
+                    // by subscription: or through the Kamelet, as the service reads them
+                    names.addAll(check.contents(Files.readString(file)).subscriptions().keySet());
                 }
             }
         }
