@@ -149,8 +149,9 @@ public class CheckedRouteReloadStrategy extends ServiceSupport implements CamelC
                 changed.add(file);
             }
         });
+        lastSeen.keySet().stream().filter(file -> !now.containsKey(file)).forEach(removed::add);
         // a file that went while a change was refused is still running: its removal is due now
-        running.keySet().stream().filter(file -> !now.containsKey(file)).forEach(removed::add);
+        running.keySet().stream().filter(file -> !now.containsKey(file) && !removed.contains(file)).forEach(removed::add);
         // a file without problems of its own that came in a refused change goes in with the next one
         refusedAlong.stream().filter(file -> now.containsKey(file) && !changed.contains(file)
                 && !now.get(file).equals(running.get(file))).forEach(changed::add);
