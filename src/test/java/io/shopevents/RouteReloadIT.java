@@ -90,8 +90,7 @@ class RouteReloadIT extends IntegrationTest {
         writeAndAwaitReload(output, "order-shipped.camel.yaml", shipped.replace("shipped with", "sent off with"));
 
         String orderId = unique("order");
-        publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
-                "{\"orderId\":\"" + orderId + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}"));
+        publishShipped(orderId);
 
         await().atMost(RELOADED).until(() -> output.getOut().contains("order " + orderId + " sent off with DHL"));
         assertThat(output.getOut()).doesNotContain("order " + orderId + " shipped with");
@@ -115,8 +114,7 @@ class RouteReloadIT extends IntegrationTest {
             assertThat(Broker.queuesMatching(java.util.regex.Pattern.quote(queue))).as("its queue").containsExactly(queue);
 
             String orderId = unique("order");
-            publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
-                    "{\"orderId\":\"" + orderId + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}"));
+            publishShipped(orderId);
             await().atMost(RELOADED).until(() -> output.getOut().contains(name + " took order " + orderId));
 
             Files.delete(routes.resolve(name + ".camel.yaml"));
@@ -124,8 +122,7 @@ class RouteReloadIT extends IntegrationTest {
             await().atMost(RELOADED).until(() -> output.getOut().contains(removed));
 
             String later = unique("order");
-            publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
-                    "{\"orderId\":\"" + later + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}"));
+            publishShipped(later);
             // the shipped order-shipped subscription takes it; the removed one no longer consumes, and its
             // queue keeps the event for whoever puts the file back
             await().atMost(RELOADED).until(() -> output.getOut().contains("order " + later + " shipped with"));
@@ -169,8 +166,7 @@ class RouteReloadIT extends IntegrationTest {
             await().atMost(RELOADED).until(() -> Broker.messagesIn("shop.events." + name) == 0);
             assertThat(output.getOut()).doesNotContain(name + " took order " + small);
         } finally {
-            Files.deleteIfExists(routes.resolve(name + ".camel.yaml"));
-            Broker.deleteQueue("shop.events." + name);
+            removeSubscription(name);
         }
     }
 
@@ -191,8 +187,7 @@ class RouteReloadIT extends IntegrationTest {
         try {
             writeAndAwaitReload(output, name + ".camel.yaml", route);
             String first = unique("order");
-            publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
-                    "{\"orderId\":\"" + first + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}"));
+            publishShipped(first);
             await().atMost(RELOADED).until(() -> output.getOut().contains(name + " took order " + first));
 
             // edited: the Kamelet's route (the consumer) is replaced too, not left running beside the new one
@@ -201,8 +196,7 @@ class RouteReloadIT extends IntegrationTest {
             await().atMost(RELOADED).until(() -> Broker.consumerTags("shop.events." + name).size() == 1);
             assertThat(Broker.consumerTags("shop.events." + name)).as("consumers after the edit").hasSize(1);
             String second = unique("order");
-            publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
-                    "{\"orderId\":\"" + second + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}"));
+            publishShipped(second);
             await().atMost(RELOADED).until(() -> output.getOut().contains(name + " now takes order " + second));
             assertThat(output.getOut()).doesNotContain(name + " took order " + second);
 
@@ -210,8 +204,7 @@ class RouteReloadIT extends IntegrationTest {
             await().atMost(RELOADED).until(() -> output.getOut().contains("Route files removed: [" + file(name + ".camel.yaml") + "]"));
             await().atMost(RELOADED).until(() -> Broker.consumerTags("shop.events." + name).isEmpty());
         } finally {
-            Files.deleteIfExists(routes.resolve(name + ".camel.yaml"));
-            Broker.deleteQueue("shop.events." + name);
+            removeSubscription(name);
         }
     }
 
@@ -235,10 +228,8 @@ class RouteReloadIT extends IntegrationTest {
             // the removal came with it, though nothing touched that file since
             await().atMost(RELOADED).until(() -> Broker.consumerTags("shop.events." + name).isEmpty());
         } finally {
-            Files.deleteIfExists(routes.resolve(name + ".camel.yaml"));
-            Files.deleteIfExists(routes.resolve(bad + ".camel.yaml"));
-            Broker.deleteQueue("shop.events." + name);
-            Broker.deleteQueue("shop.events." + bad);
+            removeSubscription(name);
+            removeSubscription(bad);
         }
     }
 
@@ -264,14 +255,24 @@ class RouteReloadIT extends IntegrationTest {
             assertThat(Broker.consumerTags("shop.events." + name)).as("the first file's consumer").hasSize(1);
 
             String orderId = unique("order");
-            publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
-                    "{\"orderId\":\"" + orderId + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}"));
+            publishShipped(orderId);
             await().atMost(RELOADED).until(() -> output.getOut().contains(name + " took order " + orderId));
         } finally {
-            Files.deleteIfExists(routes.resolve(name + ".camel.yaml"));
             Files.deleteIfExists(routes.resolve(name + "-again.camel.yaml"));
-            Broker.deleteQueue("shop.events." + name);
+            removeSubscription(name);
         }
+    }
+
+    /** An order_shipped event of this order, published to shop.events as an operator would. */
+    private void publishShipped(String orderId) {
+        publish("order_shipped", cloudEvent(unique("event"), "order_shipped",
+                "{\"orderId\":\"" + orderId + "\",\"carrier\":\"DHL\",\"trackingCode\":\"JJD0001\"}"));
+    }
+
+    /** The test subscription's file and queue gone, whatever the test left. */
+    private static void removeSubscription(String name) throws IOException {
+        Files.deleteIfExists(routes.resolve(name + ".camel.yaml"));
+        Broker.deleteQueue("shop.events." + name);
     }
 
     private static String subscriptionLogging(String name) {
