@@ -20,7 +20,8 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule layers = layeredArchitecture().consideringOnlyDependenciesInLayers()
             .layer("Edge").definedBy("io.shopevents", "io.shopevents.api..", "io.shopevents.security..",
-                    "io.shopevents.routes..", "io.shopevents.archive..", "io.shopevents.deadletters..")
+                    "io.shopevents.routes..", "io.shopevents.archive..", "io.shopevents.deadletters..",
+                    "io.shopevents.operations..")
             .layer("Steps").definedBy("io.shopevents.processor..", "io.shopevents.webhook..")
             .layer("Subscription").definedBy("io.shopevents.subscription..")
             .layer("Infrastructure").definedBy("io.shopevents.rabbit..", "io.shopevents.store..")

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.shopevents.event.CloudEvent;
 import io.shopevents.event.EventDataValidator;
+import io.shopevents.event.OperationalEventType;
 import io.shopevents.rabbit.FailureHeaders;
 import io.shopevents.rabbit.RabbitTopology;
 import io.shopevents.subscription.Subscription;
@@ -91,8 +92,10 @@ public class AsyncApiDocument {
             ObjectNode publish = operations.putObject("publish-" + type);
             publish.put("action", "send");
             publish.putObject("channel").put("$ref", "#/channels/" + type);
-            publish.put("summary", "The service publishes a " + type + " event, confirmed by the broker, for each"
-                    + " accepted call (202) of the REST API.");
+            publish.put("summary", OperationalEventType.byName(type)
+                    .map(operational -> "The service publishes its own " + type + " event " + operational.when() + ".")
+                    .orElse("The service publishes a " + type + " event, confirmed by the broker, for each accepted call"
+                            + " (202) of the REST API."));
         }
 
         for (SubscriptionConsumer consumer : subscriptions.consumers()) {

@@ -11,6 +11,7 @@ import io.shopevents.event.EventSources;
 import io.shopevents.event.EventType;
 import io.shopevents.event.FieldError;
 import io.shopevents.event.InvalidEventException;
+import io.shopevents.event.OperationalEventType;
 import io.shopevents.tracing.EventTracing;
 import org.apache.camel.Exchange;
 import org.springframework.stereotype.Component;
@@ -54,6 +55,11 @@ public class IncomingEvents {
         String type = typeOf(item);
         EventType builtIn = type == null ? null : EventType.byName(type).orElse(null);
         boolean custom = type != null && builtIn == null && customTypes.contains(type);
+        if (OperationalEventType.isOperational(type)) {
+            throw new InvalidEventException("event type '" + type + "' is the service's own",
+                    List.of(new FieldError("type", "shop.* events are published by the service itself (operational events);"
+                            + " no producer sends them")));
+        }
         if (type != null && builtIn == null && !custom) {
             throw new InvalidEventException("unknown event type '" + type + "'",
                     List.of(new FieldError("type", "must be user_registered, order_placed, payment_processed or one of "

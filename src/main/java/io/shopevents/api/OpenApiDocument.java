@@ -28,14 +28,14 @@ import java.util.Map;
  * (Camel gives each answer the verb's one media type);</li>
  * <li>the server is {@code shop.openapi.server-url} (default "/": the document's own host), not
  * the address the service listens on (0.0.0.0);</li>
- * <li>the body of replayDeadLetters is optional (Camel marks every body required);</li>
+ * <li>the bodies of replayDeadLetters and pauseSubscription are optional (Camel marks every body required);</li>
  * <li>POST /api/events says what each of its media types takes (a batch, one event, its data).</li>
  * </ul>
  */
 @Component
 public class OpenApiDocument implements RestApiProcessorFactory {
 
-    private static final java.util.Set<String> OPTIONAL_BODIES = java.util.Set.of("replayDeadLetters");
+    private static final java.util.Set<String> OPTIONAL_BODIES = java.util.Set.of("replayDeadLetters", "pauseSubscription");
 
     private final ObjectMapper mapper;
     private final String serverUrl;

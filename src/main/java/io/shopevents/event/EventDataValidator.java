@@ -16,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Set;
@@ -25,7 +26,7 @@ import java.util.Map;
 
 /**
  * Checks an event's data against its JSON Schema: {@code schemas/<type>.json} on the classpath for
- * the built-in types, the file in shop.custom-events.schema-dir for custom ones.
+ * the built-in and the operational types, the file in shop.custom-events.schema-dir for custom ones.
  * The same rules guard the REST edge and the consumer, so an event published by hand
  * to the exchange is held to what the API enforces.
  */
@@ -42,10 +43,13 @@ public class EventDataValidator {
                 .pathType(PathType.JSON_PATH)
                 .build();
         JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
-        for (EventType type : EventType.values()) {
-            String location = "schemas/" + type.eventName() + ".json";
+        List<String> ownTypes = new ArrayList<>();
+        Arrays.stream(EventType.values()).map(EventType::eventName).forEach(ownTypes::add);
+        Arrays.stream(OperationalEventType.values()).map(OperationalEventType::eventName).forEach(ownTypes::add);
+        for (String type : ownTypes) {
+            String location = "schemas/" + type + ".json";
             try (InputStream in = new ClassPathResource(location).getInputStream()) {
-                schemas.put(type.eventName(), factory.getSchema(in, config));
+                schemas.put(type, factory.getSchema(in, config));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + location, e);
             }
@@ -61,7 +65,7 @@ public class EventDataValidator {
         }
     }
 
-    /** Every type this service knows, built-in and custom. */
+    /** Every type this service knows: built-in, operational and custom. */
     public java.util.Set<String> types() {
         return java.util.Collections.unmodifiableSet(schemas.keySet());
     }

@@ -129,6 +129,23 @@ public class EventPublisher extends AsyncProcessorSupport implements AsyncProces
         return false;
     }
 
+    /**
+     * Publishes one event outside any route (the service's own operational events): true once the
+     * broker confirmed it, false if it did not within shop.publish.confirm-timeout or refused it.
+     */
+    public CompletableFuture<Boolean> publish(CloudEvent event) {
+        Span span = tracing.startChild("publish " + RabbitTopology.EXCHANGE, Span.Kind.PRODUCER);
+        try {
+            return channels.publish(List.of(message(event, null, span))).get(0)
+                    .completeOnTimeout(false, confirmTimeout, TimeUnit.MILLISECONDS)
+                    .whenComplete((confirmed, failure) -> span.end());
+        } catch (IOException | AmqpException | IllegalStateException e) {
+            span.error(e);
+            span.end();
+            return CompletableFuture.completedFuture(false);
+        }
+    }
+
     /** Each publication's outcome, as far as its confirm came. */
     private void settle(List<Publication> publications, CompletableFuture<?>[] confirms) {
         for (int i = 0; i < publications.size(); i++) {

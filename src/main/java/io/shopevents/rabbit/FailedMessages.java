@@ -66,11 +66,12 @@ public class FailedMessages {
         publish(channel, "", RabbitTopology.retryQueueName(delay), message, headers, back);
     }
 
-    /** Publishes the message, as it was consumed, to the dead letters with headers saying why. */
-    public void deadLetter(Channel channel, Message message, String subscription, int attempts, Throwable failure,
-                           String route) throws IOException {
+    /** Publishes the message, as it was consumed, to the dead letters with headers saying why; the letter's id. */
+    public String deadLetter(Channel channel, Message message, String subscription, int attempts, Throwable failure,
+                             String route) throws IOException {
         Map<String, Object> headers = headersOf(message);
-        headers.put(FailureHeaders.DEAD_LETTER_ID, letterId(message, subscription, attempts));
+        String letterId = letterId(message, subscription, attempts);
+        headers.put(FailureHeaders.DEAD_LETTER_ID, letterId);
         headers.put(FailureHeaders.SUBSCRIPTION, subscription);
         headers.put(FailureHeaders.ATTEMPTS, attempts);
         headers.put(FailureHeaders.EXCEPTION_CLASS, failure.getClass().getName());
@@ -82,6 +83,7 @@ public class FailedMessages {
         String routingKey = routingKeyOf(message);
         headers.putIfAbsent(FailureHeaders.ROUTING_KEY, routingKey);
         publish(channel, RabbitTopology.DEAD_LETTER_EXCHANGE, routingKey, message, headers, Instant.now());
+        return letterId;
     }
 
     private void publish(Channel channel, String exchange, String routingKey, Message message, Map<String, Object> headers,

@@ -31,6 +31,7 @@ import java.util.List;
  *   shop.events.unrouted (fanout) --> shop.events.dlx (topic) --#--> shop.events.dead
  *        |                                                 (and --> shop.events.archive, below)
  *   shop.events --each subscribed type--> shop.events.archive (stream: every event, for replays)
+ *   shop.events --shop.#--> shop.events.operational (the last 1,000 operational events, to look at)
  *
  *   shop.events.retry.&lt;delay&gt; (quorum, message TTL) --expired--> shop.events.retry (headers)
  *        --subscription=&lt;name&gt;--> shop.events.&lt;name&gt;      (back to that subscription only)
@@ -47,6 +48,13 @@ public class RabbitTopology {
     public static final String RETRY_EXCHANGE = "shop.events.retry";
     /** Every event, for replays into a subscription: a stream, bound for every type a subscription takes. */
     public static final String ARCHIVE = "shop.events.archive";
+    /**
+     * The last operational events (shop.subscription.paused, ...), for a look in the management UI:
+     * bound for shop.#, so that one no subscription takes is not an unrouted event; the oldest go
+     * when it holds OPERATIONAL_KEPT. Routes take them from queues of their own, like any event.
+     */
+    public static final String OPERATIONAL_QUEUE = "shop.events.operational";
+    static final int OPERATIONAL_KEPT = 1000;
     /** The queue of the topology before subscriptions (one queue for everything); drained at start. */
     public static final String LEGACY_DISPATCH_QUEUE = "shop.events.dispatch";
 
@@ -73,6 +81,9 @@ public class RabbitTopology {
         declarables.addAll(List.of(unrouted, deadLetters, dead,
                 BindingBuilder.bind(deadLetters).to(unrouted),
                 BindingBuilder.bind(dead).to(deadLetters).with("#")));
+        Queue operational = QueueBuilder.durable(OPERATIONAL_QUEUE).quorum().maxLength(OPERATIONAL_KEPT)
+                .overflow(QueueBuilder.Overflow.dropHead).build();
+        declarables.addAll(List.of(operational, BindingBuilder.bind(operational).to(events()).with("shop.#")));
         HeadersExchange retry = ExchangeBuilder.headersExchange(RETRY_EXCHANGE).durable(true).build();
         declarables.add(retry);
         for (Duration delay : retryDelays) {
@@ -102,7 +113,7 @@ public class RabbitTopology {
      * expires the broker dead-letters it (at least once) to the retry exchange, which routes it
      * by its subscription header back to the one subscription that failed it.
      */
-    static Queue retryQueue(Duration delay) {
+    public static Queue retryQueue(Duration delay) {
         return QueueBuilder.durable(retryQueueName(delay))
                 .quorum()
                 .ttl((int) delay.toMillis())

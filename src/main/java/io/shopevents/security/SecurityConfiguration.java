@@ -31,7 +31,7 @@ import java.io.IOException;
  *   POST /api/payments         payments:write    /api/dead-letters/**   dead-letters:admin
  *   POST /api/events/{type}    events:write      /actuator/** (others)  metrics:read
  *   POST /api/events (a batch) each event the scope of its type
- *   GET /api/subscriptions/**, /api/route-files  subscriptions:read   POST /api/subscriptions/{name}/replay  subscriptions:admin
+ *   GET /api/subscriptions/**, /api/route-files  subscriptions:read   POST /api/subscriptions/{name}/replay|pause|resume  subscriptions:admin
  * </pre>
  * So a shop front end that may register users cannot mark payments processed. No key: 401;
  * a key without the scope: 403; both with a problem+json body.
@@ -73,7 +73,8 @@ public class SecurityConfiguration {
                         .requestMatchers(HttpMethod.GET, "/api/orders/**").hasAuthority("SCOPE_orders:read")
                         .requestMatchers(HttpMethod.GET, "/api/payments/**").hasAuthority("SCOPE_payments:read")
                         .requestMatchers("/api/dead-letters", "/api/dead-letters/**").hasAuthority("SCOPE_dead-letters:admin")
-                        .requestMatchers(HttpMethod.POST, "/api/subscriptions/*/replay").hasAuthority("SCOPE_subscriptions:admin")
+                        .requestMatchers(HttpMethod.POST, "/api/subscriptions/*/replay", "/api/subscriptions/*/pause",
+                                "/api/subscriptions/*/resume").hasAuthority("SCOPE_subscriptions:admin")
                         .requestMatchers(HttpMethod.GET, "/api/subscriptions", "/api/subscriptions/**", "/api/route-files")
                                 .hasAuthority("SCOPE_subscriptions:read")
                         .requestMatchers("/actuator/**").hasAuthority("SCOPE_metrics:read")

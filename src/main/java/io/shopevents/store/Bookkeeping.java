@@ -14,7 +14,7 @@ import java.time.Instant;
 /**
  * Keeps the bookkeeping bounded: the claims of applied events (processed_events) are kept for
  * shop.retention.processed-events (7 days), Idempotency-Keys for shop.idempotency.retention
- * (24 h), replay records for 7 days. Older rows are deleted in small batches, every minute, by
+ * (24 h), replay records for 7 days, the delivery log for shop.retention.delivery-log (7 days). Older rows are deleted in small batches, every minute, by
  * every instance: two instances deleting at once only find fewer rows to delete.
  *
  * <p>The window is a promise: an event redelivered within it is recognised and changes nothing;
@@ -29,12 +29,15 @@ public class Bookkeeping {
     private final JdbcClient jdbc;
     private final Duration processedEvents;
     private final Duration idempotencyKeys;
+    private final Duration deliveryLog;
     private final int batch;
 
     public Bookkeeping(JdbcClient jdbc, @Value("${shop.retention.processed-events}") Duration processedEvents,
                        @Value("${shop.idempotency.retention}") Duration idempotencyKeys,
+                       @Value("${shop.retention.delivery-log}") Duration deliveryLog,
                        @Value("${shop.retention.batch}") int batch) {
         this.jdbc = jdbc;
+        this.deliveryLog = deliveryLog;
         this.processedEvents = processedEvents;
         this.idempotencyKeys = idempotencyKeys;
         this.batch = batch;
@@ -84,6 +87,12 @@ public class Bookkeeping {
                     .update();
             rows += jdbc.sql("DELETE FROM replays WHERE id IN (SELECT id FROM replays WHERE started_at < :cutoff LIMIT :batch)")
                     .param("cutoff", Timestamp.from(now.minus(REPLAYS)))
+                    .param("batch", batch)
+                    .update();
+            rows += jdbc.sql("""
+                            DELETE FROM delivery_attempts WHERE id IN (
+                                SELECT id FROM delivery_attempts WHERE attempted_at < :cutoff LIMIT :batch)""")
+                    .param("cutoff", Timestamp.from(now.minus(deliveryLog)))
                     .param("batch", batch)
                     .update();
             deleted += rows;

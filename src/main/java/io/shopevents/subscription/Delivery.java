@@ -33,6 +33,13 @@ final class Delivery {
     ProcessedEvents.Claim claim;
     Throwable failure;
     Ack ack = Ack.ACK;
+    /** Parked (not attempted): how long it waits in a retry queue; null: as the circuit says. */
+    java.time.Duration parkFor;
+    /** When its steps were last run, and the calls they made (the delivery log). */
+    Instant attemptedAt;
+    java.util.List<DeliveryCall> calls = java.util.List.of();
+    /** Its turn in a rate-limited subscription's pace, taken by the call its steps make. */
+    Turn turn;
     /** The consumer's span: from reading to settling. */
     Span span;
 
@@ -57,6 +64,8 @@ final class Delivery {
         failure = null;
         claim = null;
         ack = Ack.ACK;
+        parkFor = null;
+        calls = java.util.List.of();
     }
 
     void failed(Throwable failure) {
@@ -96,8 +105,9 @@ final class Delivery {
         return properties.getTimestamp() != null ? properties.getTimestamp().toInstant() : Instant.now();
     }
 
-    enum Outcome { TO_APPLY, APPLIED, SKIPPED, FAILED, REFUSED, PARK, FILTERED, HELD }
+    /** RETURN: not taken now (paused, or waiting for its pace); an ordered subscription's consumer hands it back. */
+    enum Outcome { TO_APPLY, APPLIED, SKIPPED, FAILED, REFUSED, PARK, FILTERED, HELD, RETURN }
 
-    /** NONE: held, unacknowledged, for a later attempt in place. */
+    /** NONE: held, unacknowledged, for a later attempt in place (or until the consumer stops). */
     enum Ack { ACK, REQUEUE, REJECT, NONE }
 }

@@ -3,6 +3,7 @@ package io.shopevents.subscription;
 import io.shopevents.rabbit.RabbitTopology;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -12,26 +13,27 @@ import java.util.regex.Pattern;
  * Each consumer applies what it has received in batches of up to {@code batchSize} events (never
  * more than its {@code prefetch}), waiting at most {@code batchWait} for a batch to fill. With
  * {@code orderBy} (a key: subject, an extension, data.&lt;field&gt;), its queue has a single active
- * consumer across all instances, and events of one key are applied in the order they came.
+ * consumer across all instances, and events of one key are applied in the order they came. With
+ * {@code rateLimit}, its deliveries keep that pace across all instances; it pauses itself after
+ * {@code pauseAfter} of failures (or {@code pauseAfterFailures} in a row; 0: no such limit).
  */
 public record Subscription(String name, Set<String> types, int consumers, int prefetch, int maxAttempts,
-                           int batchSize, Duration batchWait, String orderBy) {
+                           int batchSize, Duration batchWait, String orderBy, List<Duration> retryDelays,
+                           RateLimit rateLimit, Duration pauseAfter, int pauseAfterFailures) {
 
     /** Safe in a queue name, a metric tag and a header; no dots, so it cannot look like a retry queue. */
     public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
     /** The exchange property that holds the event as it came, whatever the steps made of the body. */
     public static final String EVENT_PROPERTY = "shopEvent";
     /** Names of queues the fixed topology uses. */
-    static final Set<String> RESERVED = Set.of("dead", "dlx", "unrouted", "retry", "archive", "dispatch");
+    static final Set<String> RESERVED = Set.of("dead", "dlx", "unrouted", "retry", "archive", "dispatch", "operational");
+
+    /** The exchange property where the steps list the calls they made for the event (the delivery log). */
+    public static final String CALLS_PROPERTY = "shopDeliveryCalls";
 
     public Subscription {
         types = Set.copyOf(types);
-    }
-
-    /** A subscription that takes events as they come, in parallel. */
-    public Subscription(String name, Set<String> types, int consumers, int prefetch, int maxAttempts, int batchSize,
-                        Duration batchWait) {
-        this(name, types, consumers, prefetch, maxAttempts, batchSize, batchWait, null);
+        retryDelays = List.copyOf(retryDelays);
     }
 
     /** Whether events of one key are applied in the order the broker received them (orderBy). */
@@ -49,5 +51,10 @@ public record Subscription(String name, Set<String> types, int consumers, int pr
 
     public boolean takes(String type) {
         return types.contains(type);
+    }
+
+    /** Its retry schedule: the waits before the 1st, 2nd, ... retry, and the attempts in all. */
+    SubscriptionProperties.Retry retry() {
+        return new SubscriptionProperties.Retry(retryDelays, maxAttempts);
     }
 }

@@ -85,6 +85,13 @@ final class SubscriptionCircuit {
         return openFor;
     }
 
+    /** An operator resumed the subscription: its downstream is taken to be back, and tried at once. */
+    void reset() {
+        if (breaker.getState() != CircuitBreaker.State.DISABLED && breaker.getState() != CircuitBreaker.State.CLOSED) {
+            breaker.transitionToClosedState();
+        }
+    }
+
     /** No more automatic transitions: the subscription has stopped. */
     void close() {
         breaker.transitionToDisabledState();

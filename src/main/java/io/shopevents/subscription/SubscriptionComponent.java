@@ -42,6 +42,10 @@ public class SubscriptionComponent extends DefaultComponent {
     final org.springframework.amqp.rabbit.core.RabbitAdmin admin;
     final io.shopevents.store.OneInstancePerH2 oneInstancePerH2;
     final io.shopevents.tracing.EventTracing tracing;
+    final io.shopevents.store.SubscriptionControls controls;
+    final io.shopevents.store.SubscriptionPaces paces;
+    final io.shopevents.store.DeliveryLog deliveryLog;
+    final OperationalEvents operationalEvents;
     private final com.fasterxml.jackson.databind.ObjectMapper mapper;
 
     public SubscriptionComponent(ConnectionFactory connectionFactory, SubscriptionTopology topology,
@@ -52,8 +56,14 @@ public class SubscriptionComponent extends DefaultComponent {
                                  SubscriptionState state, org.springframework.amqp.rabbit.core.RabbitAdmin admin,
                                  io.shopevents.store.OneInstancePerH2 oneInstancePerH2,
                                  io.shopevents.tracing.EventTracing tracing,
-                                 com.fasterxml.jackson.databind.ObjectMapper mapper) {
+                                 com.fasterxml.jackson.databind.ObjectMapper mapper,
+                                 io.shopevents.store.SubscriptionControls controls, io.shopevents.store.SubscriptionPaces paces,
+                                 io.shopevents.store.DeliveryLog deliveryLog, OperationalEvents operationalEvents) {
         this.tracing = tracing;
+        this.controls = controls;
+        this.paces = paces;
+        this.deliveryLog = deliveryLog;
+        this.operationalEvents = operationalEvents;
         this.mapper = mapper;
         this.connectionFactory = connectionFactory;
         this.topology = topology;

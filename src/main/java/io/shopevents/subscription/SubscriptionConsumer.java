@@ -1,6 +1,7 @@
 package io.shopevents.subscription;
 
 import io.shopevents.event.EventKey;
+import io.shopevents.store.SubscriptionControls;
 import org.apache.camel.Processor;
 import org.apache.camel.support.DefaultConsumer;
 import org.slf4j.Logger;
@@ -9,19 +10,24 @@ import org.springframework.amqp.AmqpException;
 import org.springframework.amqp.core.AcknowledgeMode;
 import org.springframework.amqp.rabbit.listener.SimpleMessageListenerContainer;
 import org.springframework.core.task.SimpleAsyncTaskExecutor;
+import org.springframework.dao.DataAccessException;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Consumes a subscription's queue for its route: declares the queue and its bindings, then runs a
  * listener container with {@code consumers} threads of its own (so that many really work at once),
  * each holding at most {@code prefetch} unacknowledged messages and handing them to the listener
- * in batches. The circuit breaker stops and
- * starts the container; stopping the route stops it for good.
+ * in batches. The circuit breaker, a pause (by an operator, or by itself after its downstream
+ * failed long enough) and a long wait for its pace stop and start the container; stopping the
+ * route stops it for good.
  */
 public class SubscriptionConsumer extends DefaultConsumer {
 
@@ -34,7 +40,16 @@ public class SubscriptionConsumer extends DefaultConsumer {
     private SimpleMessageListenerContainer container;
     private SubscriptionListener listener;
     private SubscriptionCircuit circuit;
-    private ExecutorService circuitActions;
+    /** Starts and stops the container (the circuit, pauses, waits): never on a listener's own thread. */
+    private ScheduledExecutorService actions;
+    private Pace pace;
+    private FailureStreak streak;
+    /** Its control row while it is paused (on any instance); null while it is not. */
+    private volatile SubscriptionControls.Control pause;
+    /** Its messages wait on the broker until then (a wait longer than shop.subscriptions.longest-hold). */
+    private volatile Instant waitingUntil;
+    /** When this instance last paused or resumed it (System.nanoTime()): a control poll read before that is out of date. */
+    private volatile long changedAt = System.nanoTime();
     private volatile boolean stopping;
     /** When the message taken last had entered the queue (for the age of the oldest waiting message). */
     private volatile Instant lastTakenEnqueuedAt;
@@ -85,31 +100,40 @@ public class SubscriptionConsumer extends DefaultConsumer {
             log.warn("subscription {}: cannot declare its queue now ({}); it will be once the broker is reachable",
                     subscription.name(), e.getMessage());
         }
-        circuitActions = Executors.newSingleThreadExecutor(r -> new Thread(r, subscription.name() + "-circuit"));
+        pace = new Pace(subscription.name(), subscription.rateLimit(), component.paces, component.properties.getLongestHold());
+        streak = new FailureStreak(subscription, component.controls);
+        try {
+            SubscriptionControls.Control row = component.controls.ensure(subscription.name());
+            pause = row.paused() ? row : null;
+            streak.seen(row);
+        } catch (DataAccessException e) {
+            log.warn("subscription {}: cannot read whether it is paused now ({}); the control poll will tell",
+                    subscription.name(), e.getMessage());
+        }
+        actions = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, subscription.name() + "-control"));
+        // ordered: the circuit does not stop its consumer (what is held would go back to the queue,
+        // each delivery counted again); the events park in place instead
         circuit = new SubscriptionCircuit(subscription.name(), component.properties.getCircuitBreaker(),
                 new SubscriptionCircuit.Switch() {
                     @Override
                     public void pause() {
-                        // ordered: what is held would go back to the queue, each delivery counted again
-                        // (the queue's delivery limit would dead-letter them); the events park in place instead
-                        if (!subscription.ordered()) {
-                            // not on the listener's own thread: stopping waits for the listeners to finish
-                            circuitActions.execute(() -> container.stop());
-                        }
+                        reconsider();
                     }
 
                     @Override
                     public void resume() {
-                        circuitActions.execute(() -> {
-                            if (!stopping && !container.isRunning()) {
-                                container.start();
-                            }
-                        });
+                        reconsider();
                     }
                 });
         listener = new SubscriptionListener(this, component, circuit);
         container = newContainer(listener);
-        container.start();
+        if (shouldRun()) {
+            container.start();
+        } else {
+            log.warn("subscription {} is paused ({} at {}: {}); its events wait in its queue until POST"
+                    + " /api/subscriptions/{}/resume", subscription.name(), pause.pausedBy(), pause.pausedAt(),
+                    pause.reason(), subscription.name());
+        }
         metrics.register();
         log.info("subscription {} consumes {} (types {}, {}{}) with {} consumers, prefetch {}, batches of up to {} within {} ms",
                 subscription.name(), subscription.queue(), subscription.types(), filter,
@@ -125,8 +149,8 @@ public class SubscriptionConsumer extends DefaultConsumer {
             if (circuit != null) {
                 circuit.close();
             }
-            if (circuitActions != null) {
-                circuitActions.shutdown();
+            if (actions != null) {
+                actions.shutdown();
             }
             if (listener != null) {
                 // an attempt of a held event in progress finishes first; none starts after
@@ -168,6 +192,143 @@ public class SubscriptionConsumer extends DefaultConsumer {
         c.setAutoStartup(false);
         c.afterPropertiesSet();
         return c;
+    }
+
+    /** Why the subscription takes no events now: paused (until null), or waiting on the broker until a time. */
+    record Gate(String why, Instant until) {
+    }
+
+    /** Null while it may deliver; else why not. */
+    Gate gate() {
+        SubscriptionControls.Control paused = pause;
+        if (paused != null) {
+            return new Gate("paused", null);
+        }
+        Instant until = waitingUntil;
+        return until != null && Instant.now().isBefore(until) ? new Gate("waiting", until) : null;
+    }
+
+    private boolean shouldRun() {
+        // ordered: an open circuit parks the events in place
+        return !stopping && gate() == null && (subscription.ordered() || !circuit.isOpen());
+    }
+
+    /** Starts or stops the container as the circuit, a pause or a wait say, on the control thread. */
+    private void reconsider() {
+        try {
+            actions.execute(() -> {
+                boolean run = shouldRun();
+                if (run && !container.isRunning()) {
+                    container.start();
+                } else if (!run && !stopping && container.isRunning()) {
+                    // what the consumers hold reaches the listener, which sends it back (SubscriptionListener)
+                    container.stop();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean handingBack = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * An ordered subscription left messages unacknowledged that it will not take now: its consumer
+     * stops, so that the broker has them back in order (and starts again if it may).
+     */
+    void handBack() {
+        if (!handingBack.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            actions.execute(() -> {
+                handingBack.set(false);
+                if (stopping) {
+                    return;
+                }
+                if (container.isRunning()) {
+                    container.stop();
+                }
+                if (shouldRun()) {
+                    container.start();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            handingBack.set(false);
+        }
+    }
+
+    /** Paused (here, or on another instance): it stops taking events; they wait in its queue. */
+    void paused(SubscriptionControls.Control row) {
+        pause = row;
+        changedAt = System.nanoTime();
+        reconsider();
+    }
+
+    /** Resumed: it takes events again (unless its circuit or a wait says otherwise). */
+    void resumed() {
+        pause = null;
+        changedAt = System.nanoTime();
+        circuit.reset();
+        reconsider();
+    }
+
+    /** Its next slot is further away than it may hold messages for: they go back, and it takes none until then. */
+    void waitUntil(Instant until) {
+        synchronized (this) {
+            if (waitingUntil == null || until.isAfter(waitingUntil)) {
+                waitingUntil = until;
+            }
+        }
+        log.info("subscription {} takes no events until {} (its rate limit or its downstream's Retry-After); they"
+                + " wait in its queue", subscription.name(), until);
+        reconsider();
+        try {
+            actions.schedule(this::reconsider, Math.max(1, Duration.between(Instant.now(), until).toMillis() + 1),
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    /** What the control poll read (at {@code readAt}, System.nanoTime()): its row, and how far ahead its next slot lies. */
+    void controlled(SubscriptionControls.Control row, Duration ahead, long readAt) {
+        if (readAt - changedAt < 0) {
+            return; // this instance paused or resumed it since: the next poll reads that
+        }
+        streak.seen(row);
+        pace.ahead(ahead);
+        boolean paused = row != null && row.paused();
+        if (paused && pause == null) {
+            log.warn("subscription {} paused ({} at {}: {}); its events wait in its queue", subscription.name(),
+                    row.pausedBy(), row.pausedAt(), row.reason());
+            pause = row;
+            reconsider();
+        } else if (!paused && pause != null) {
+            log.info("subscription {} resumed", subscription.name());
+            pause = null;
+            circuit.reset();
+            reconsider();
+        }
+    }
+
+    /** Its control row while it is paused; null while it is not. */
+    public SubscriptionControls.Control pausedAs() {
+        return pause;
+    }
+
+    /** Until when it takes no events to respect its pace; null when it does. */
+    public Instant waitingUntil() {
+        Gate gate = gate();
+        return gate == null ? null : gate.until();
+    }
+
+    Pace pace() {
+        return pace;
+    }
+
+    FailureStreak streak() {
+        return streak;
     }
 
     /** Consumers taking messages right now (0 while the circuit is open or the broker is away). */

@@ -5,8 +5,12 @@ import org.apache.camel.Processor;
 import org.apache.camel.Producer;
 import org.apache.camel.support.DefaultEndpoint;
 
+import org.springframework.boot.convert.DurationStyle;
+
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -14,8 +18,9 @@ import java.util.stream.Collectors;
 /**
  * {@code subscription:<name>?types=<type>[,<type>...]} with optional {@code filter} (CloudEvents
  * SQL) and {@code jq} (a jq condition), see {@link SubscriptionFilter}, {@code orderBy} (see
- * {@link OrderedHolds}), and {@code consumers},
- * {@code prefetch}, {@code batchSize}, {@code batchWait} (ms) and {@code maxAttempts} (defaults:
+ * {@link OrderedHolds}), {@code rateLimit} (see {@link RateLimit}), and {@code consumers},
+ * {@code prefetch}, {@code batchSize}, {@code batchWait} (ms), {@code maxAttempts},
+ * {@code retryDelays}, {@code pauseAfter} and {@code pauseAfterFailures} (defaults:
  * shop.subscriptions.*). Only consumes:
  * events are published to shop.events, never to a subscription directly.
  */
@@ -31,6 +36,10 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
     private String filter;
     private String jq;
     private String orderBy;
+    private String rateLimit;
+    private String retryDelays;
+    private String pauseAfter;
+    private Integer pauseAfterFailures;
     private Subscription subscription;
     private SubscriptionFilter contentFilter;
 
@@ -71,6 +80,27 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
         int chosenPrefetch = positive("prefetch", prefetch, defaults.getPrefetch());
         // a batch is taken from what the consumer holds: never more than its prefetch
         int chosenBatch = Math.min(positive("batchSize", batchSize, defaults.getBatchSize()), chosenPrefetch);
+        RateLimit limit = null;
+        if (rateLimit != null && !rateLimit.isBlank()) {
+            limit = option(() -> RateLimit.parse(rateLimit));
+            // each delivery books its own slot just before it starts, in a transaction of its own;
+            // a consumer holds the next one meanwhile, no more
+            chosenBatch = 1;
+            chosenPrefetch = Math.min(chosenPrefetch, 2);
+        }
+        List<Duration> delays = retryDelays == null || retryDelays.isBlank() ? defaults.getRetry().getDelays()
+                : option(() -> durations("retryDelays", retryDelays));
+        String delaysProblem = SubscriptionProperties.Retry.problem(delays);
+        if (delaysProblem != null) {
+            throw new IllegalArgumentException("subscription:" + name + ": retryDelays: " + delaysProblem);
+        }
+        Duration chosenPauseAfter = pauseAfter == null || pauseAfter.isBlank() ? defaults.getPause().getAfter()
+                : option(() -> durations("pauseAfter", pauseAfter).get(0));
+        int chosenPauseFailures = pauseAfterFailures == null ? defaults.getPause().getAfterFailures() : pauseAfterFailures;
+        if (chosenPauseAfter.isNegative() || chosenPauseFailures < 0) {
+            throw new IllegalArgumentException("subscription:" + name + ": pauseAfter is a duration (such as 30m or 2h)"
+                    + " and pauseAfterFailures a number of attempts; 0 turns either off");
+        }
         long waitMillis = batchWait == null ? defaults.getBatchWait().toMillis() : batchWait;
         if (waitMillis < 1 || waitMillis > 10_000) {
             throw new IllegalArgumentException("subscription:" + name + ": batchWait is in milliseconds, from 1 to 10000");
@@ -88,7 +118,30 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
                 positive("consumers", consumers, defaults.getConsumers()),
                 chosenPrefetch,
                 positive("maxAttempts", maxAttempts, defaults.getRetry().getMaxAttempts()),
-                chosenBatch, Duration.ofMillis(waitMillis), orderBy == null || orderBy.isBlank() ? null : orderBy.strip());
+                chosenBatch, Duration.ofMillis(waitMillis), orderBy == null || orderBy.isBlank() ? null : orderBy.strip(),
+                delays, limit, chosenPauseAfter, chosenPauseFailures);
+    }
+
+    private <T> T option(java.util.function.Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("subscription:" + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** 1s,30s,2m: durations as Spring Boot reads them (ms, s, m, h, d; ISO-8601 too). */
+    private static List<Duration> durations(String option, String text) {
+        List<Duration> parsed = new ArrayList<>();
+        for (String part : text.split(",")) {
+            try {
+                parsed.add(DurationStyle.detectAndParse(part.strip()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(option + ": '" + part.strip() + "' is not a duration (such as 500ms,"
+                        + " 30s, 10m or 2h)");
+            }
+        }
+        return parsed;
     }
 
     private int positive(String option, Integer value, int byDefault) {
@@ -187,6 +240,38 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
 
     public void setOrderBy(String orderBy) {
         this.orderBy = orderBy;
+    }
+
+    public String getRateLimit() {
+        return rateLimit;
+    }
+
+    public void setRateLimit(String rateLimit) {
+        this.rateLimit = rateLimit;
+    }
+
+    public String getRetryDelays() {
+        return retryDelays;
+    }
+
+    public void setRetryDelays(String retryDelays) {
+        this.retryDelays = retryDelays;
+    }
+
+    public String getPauseAfter() {
+        return pauseAfter;
+    }
+
+    public void setPauseAfter(String pauseAfter) {
+        this.pauseAfter = pauseAfter;
+    }
+
+    public Integer getPauseAfterFailures() {
+        return pauseAfterFailures;
+    }
+
+    public void setPauseAfterFailures(Integer pauseAfterFailures) {
+        this.pauseAfterFailures = pauseAfterFailures;
     }
 
     public Integer getMaxAttempts() {

@@ -47,6 +47,8 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
     static final String EVENT_TYPE_HEADER = "eventType";
     static final String ATTEMPT_HEADER = "attempt";
     static final String REPLAYS_HEADER = "replays";
+    /** The longest a batch's transaction waits for a Retry-After heard while it runs; longer, the rest go back. */
+    private static final Duration IN_TRANSACTION = Duration.ofSeconds(1);
 
     private final SubscriptionConsumer consumer;
     private final SubscriptionComponent component;
@@ -54,12 +56,14 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
     private final Subscription subscription;
     /** For a subscription with orderBy: the keys held behind an event waiting for its next attempt; else null. */
     private final OrderedHolds holds;
+    private final SubscriptionProperties.Retry retry;
 
     SubscriptionListener(SubscriptionConsumer consumer, SubscriptionComponent component, SubscriptionCircuit circuit) {
         this.consumer = consumer;
         this.component = component;
         this.circuit = circuit;
         this.subscription = consumer.subscription();
+        this.retry = subscription.retry();
         this.holds = subscription.orderBy() == null ? null
                 : new OrderedHolds(subscription.name(), subscription.orderBy(), component.properties.getOrderedHoldLimit());
     }
@@ -103,7 +107,12 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             batch.add(delivery);
         }
         consumer.batchTaken(batch.size());
-        applyAll(batch);
+        SubscriptionConsumer.Gate gate = consumer.gate();
+        if (gate == null) {
+            applyAll(batch);
+        } else {
+            batch.stream().filter(d -> d.outcome == Delivery.Outcome.TO_APPLY).forEach(d -> sendBack(d, gate));
+        }
         for (Delivery delivery : batch) {
             inContext(delivery, () -> settle(delivery, channel));
             if (delivery.failure != null) {
@@ -187,18 +196,40 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             return;
         }
         long started = System.nanoTime();
-        java.util.Set<String> waiting = new java.util.HashSet<>();
         try {
-            component.transaction.executeWithoutResult(status -> toApply.forEach(d -> inContext(d, () -> {
-                if (d.orderKey != null && waiting.contains(d.orderKey)) {
-                    d.outcome = Delivery.Outcome.HELD;
-                    return;
+            if (!inTurn(toApply)) {
+                return;
+            }
+        } catch (RuntimeException e) {
+            // the shared schedule cannot be read (the database is away): nothing is delivered off pace
+            toApply.forEach(d -> d.failed(e));
+            return;
+        }
+        java.util.Set<String> waiting = new java.util.HashSet<>();
+        AfterBatch after = new AfterBatch();
+        try {
+            component.transaction.executeWithoutResult(status -> {
+                for (int i = 0; i < toApply.size(); i++) {
+                    Delivery d = toApply.get(i);
+                    if (i > 0 && !stillInTurn()) {
+                        SubscriptionConsumer.Gate gate = consumer.gate() != null ? consumer.gate()
+                                : new SubscriptionConsumer.Gate("waiting", java.time.Instant.now().plus(consumer.pace().heldBack()));
+                        toApply.subList(i, toApply.size()).forEach(rest -> sendBack(rest, gate));
+                        break;
+                    }
+                    inContext(d, () -> {
+                        if (d.orderKey != null && waiting.contains(d.orderKey)) {
+                            d.outcome = Delivery.Outcome.HELD;
+                            return;
+                        }
+                        applyOne(d);
+                        if (holds != null && d.orderKey != null && (d.outcome == Delivery.Outcome.PARK || willRetry(d))) {
+                            waiting.add(d.orderKey);
+                        }
+                    });
                 }
-                applyOne(d);
-                if (holds != null && d.orderKey != null && (d.outcome == Delivery.Outcome.PARK || willRetry(d))) {
-                    waiting.add(d.orderKey);
-                }
-            })));
+                after.record(toApply);
+            });
         } catch (RuntimeException e) {
             for (Delivery delivery : toApply) {
                 if (delivery.outcome == Delivery.Outcome.APPLIED || delivery.outcome == Delivery.Outcome.SKIPPED
@@ -207,7 +238,138 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                     circuit.failed(System.nanoTime() - started, e);
                 }
             }
+            return;
         }
+        after.committed(toApply);
+    }
+
+    /**
+     * Waits for a Retry-After heard while the batch runs (by one of its calls, or another
+     * consumer's); false if that is longer than the batch's transaction should wait: the rest of
+     * the batch goes back to the broker (an ordered one waits in place, up to longest-hold).
+     */
+    private boolean stillInTurn() {
+        Duration heldBack = consumer.pace().heldBack();
+        if (heldBack.isZero()) {
+            return true;
+        }
+        if (heldBack.compareTo(consumer.pace().longestHold()) > 0) {
+            consumer.waitUntil(java.time.Instant.now().plus(heldBack));
+            return false;
+        }
+        if (holds == null && heldBack.compareTo(IN_TRANSACTION) > 0) {
+            return false;
+        }
+        return Pace.sleepUntil(System.nanoTime() + heldBack.toNanos());
+    }
+
+    /**
+     * Waits for the subscription's turn before the batch's transaction (its rate limit's next slot,
+     * a downstream's Retry-After); false if that is further away than a consumer holds messages:
+     * they go back to the broker, and the subscription takes none until then.
+     */
+    private boolean inTurn(List<Delivery> toApply) {
+        if (circuit.isOpen()) {
+            return true; // parked without a call: no turn needed
+        }
+        Turn turn = consumer.pace().awaitTurn();
+        if (turn.elsewhere() == null) {
+            // a rate-limited subscription takes one event at a time: the turn is its
+            toApply.forEach(d -> d.turn = turn);
+            return true;
+        }
+        java.time.Instant until = java.time.Instant.now().plus(turn.elsewhere());
+        consumer.waitUntil(until);
+        SubscriptionConsumer.Gate gate = new SubscriptionConsumer.Gate("waiting", until);
+        toApply.forEach(d -> sendBack(d, gate));
+        return false;
+    }
+
+    /**
+     * What a batch leaves behind besides its effects, written in its transaction: each webhook
+     * call in the delivery log, the attempts in the failure streak (which may pause the
+     * subscription), a recovered event's operational event. A failure here never fails the batch.
+     */
+    private final class AfterBatch {
+        private io.shopevents.store.SubscriptionControls.Control paused;
+        private boolean wroteEvents;
+
+        void record(List<Delivery> batch) {
+            try {
+                component.savepoint.executeWithoutResult(status -> write(batch));
+            } catch (RuntimeException e) {
+                log.warn("subscription {}: the delivery log and failure streak of a batch could not be written ({})",
+                        subscription.name(), describe(e));
+                paused = null;
+                wroteEvents = false;
+            }
+        }
+
+        private void write(List<Delivery> batch) {
+            List<io.shopevents.store.DeliveryLog.Attempt> calls = new ArrayList<>();
+            List<FailureStreak.Attempt> attempts = new ArrayList<>();
+            for (Delivery d : batch) {
+                if (component.properties.isDeliveryLog()) {
+                    for (DeliveryCall call : d.calls) {
+                        calls.add(new io.shopevents.store.DeliveryLog.Attempt(0, subscription.name(), d.event.source(),
+                                d.event.id(), d.event.type(), d.attempt, call.at(), call.webhook(), call.status(),
+                                call.outcome().name(), (int) Math.min(Integer.MAX_VALUE, call.durationMs()), call.response()));
+                    }
+                }
+                if (d.outcome == Delivery.Outcome.APPLIED) {
+                    attempts.add(new FailureStreak.Attempt(true, d.attemptedAt, null));
+                    if (d.replays > 0) {
+                        component.operationalEvents.recovered(subscription.name(), d.event, d.replays);
+                        wroteEvents = true;
+                    }
+                } else if (d.outcome == Delivery.Outcome.FAILED) {
+                    attempts.add(new FailureStreak.Attempt(false, d.attemptedAt, describe(d.failure)));
+                }
+            }
+            component.deliveryLog.record(calls);
+            paused = consumer.streak().record(attempts);
+            if (paused != null) {
+                component.operationalEvents.paused(paused);
+                wroteEvents = true;
+            }
+        }
+
+        /** After the commit: a pause takes effect here at once, a downstream's Retry-After for every instance. */
+        void committed(List<Delivery> batch) {
+            if (paused != null) {
+                log.warn("subscription {} paused itself: {}; its events wait in its queue until POST"
+                        + " /api/subscriptions/{}/resume", subscription.name(), paused.reason(), subscription.name());
+                consumer.paused(paused);
+            }
+            if (wroteEvents) {
+                component.operationalEvents.publishSoon();
+            }
+            batch.stream().map(d -> d.outcome == Delivery.Outcome.FAILED ? RetryLaterException.askedFor(d.failure) : null)
+                    .filter(java.util.Objects::nonNull).filter(asked -> !asked.isZero())
+                    .max(Duration::compareTo).ifPresent(asked -> {
+                        try {
+                            consumer.pace().share(asked);
+                        } catch (RuntimeException e) {
+                            log.warn("subscription {}: cannot share its downstream's Retry-After with other instances ({})",
+                                    subscription.name(), e.getMessage());
+                        }
+                    });
+        }
+    }
+
+    /**
+     * The subscription takes no events now (paused, or waiting for its pace): an ordered one leaves
+     * the message unacknowledged, and its consumer hands everything back in order by stopping; any
+     * other parks it in a retry queue (no attempt used), whence it returns to wait in its queue.
+     */
+    private void sendBack(Delivery delivery, SubscriptionConsumer.Gate gate) {
+        if (holds != null) {
+            delivery.outcome = Delivery.Outcome.RETURN;
+            return;
+        }
+        delivery.outcome = Delivery.Outcome.PARK;
+        delivery.parkFor = gate.until() == null ? parkingDelay()
+                : retry.delayAfter(1, Duration.between(java.time.Instant.now(), gate.until()));
     }
 
     private void applyOne(Delivery delivery) {
@@ -216,6 +378,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             return;
         }
         long started = System.nanoTime();
+        delivery.attemptedAt = java.time.Instant.now();
         try {
             delivery.claim = component.savepoint.execute(status -> apply(delivery));
             delivery.outcome = delivery.claim == ProcessedEvents.Claim.CLAIMED ? Delivery.Outcome.APPLIED : Delivery.Outcome.SKIPPED;
@@ -223,6 +386,11 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         } catch (RuntimeException e) {
             Throwable failure = e instanceof RouteFailed failed ? failed.getCause() : e;
             delivery.failed(failure);
+            Duration asked = RetryLaterException.askedFor(failure);
+            if (asked != null && !asked.isZero()) {
+                // no call of this subscription on this instance before then, this batch's next one included
+                consumer.pace().asked(asked);
+            }
             if (!delivery.inPlace) {
                 circuit.failed(System.nanoTime() - started, failure);
             }
@@ -246,6 +414,9 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             exchange.getMessage().setHeader(EVENT_TYPE_HEADER, event.type());
             exchange.getMessage().setHeader(ATTEMPT_HEADER, delivery.attempt);
             exchange.getMessage().setHeader(REPLAYS_HEADER, delivery.replays);
+            if (delivery.turn != null) {
+                exchange.setProperty(Turn.PROPERTY, delivery.turn);
+            }
             exchange.setProperty(CorrelationIds.KEY, delivery.correlationId);
             try (var scope = component.tracing.inScope(steps)) {
                 consumer.getProcessor().process(exchange);
@@ -262,6 +433,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             throw new RouteFailed(e);
         } finally {
             steps.end();
+            delivery.calls = DeliveryCall.of(exchange);
             consumer.releaseExchange(exchange, false);
         }
         return claim;
@@ -282,6 +454,12 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                     consumer.metricsOutcome("skipped");
                 }
                 case FILTERED -> consumer.metricsOutcome("filtered");
+                case RETURN -> {
+                    // unacknowledged: the consumer stops, and the broker has it back, in order
+                    delivery.ack = Delivery.Ack.NONE;
+                    consumer.handBack();
+                    consumer.metricsOutcome("returned");
+                }
                 case HELD -> {
                     // behind its key's first held event (or, if that one was settled meanwhile, attempted at once)
                     holds.hold(delivery.orderKey, delivery, Duration.ZERO, this::attemptHeld);
@@ -309,7 +487,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                     } else if (holds != null && delivery.orderKey != null) {
                         holdForNextAttempt(delivery, parkingDelay(), false);
                     } else {
-                        park(delivery, channel);
+                        park(delivery, channel, delivery.parkFor == null ? parkingDelay() : delivery.parkFor);
                         consumer.retrying(key(event), event.time());
                     }
                 }
@@ -344,7 +522,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
     }
 
     private Duration retryDelay(Delivery delivery) {
-        return component.properties.getRetry().delayAfter(delivery.attempt, RetryLaterException.askedFor(delivery.failure));
+        return retry.delayAfter(delivery.attempt, RetryLaterException.askedFor(delivery.failure));
     }
 
     /**
@@ -369,6 +547,9 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
      */
     private void attemptHeld(String key) {
         synchronized (holds) {
+            if (consumer.gate() != null) {
+                return; // paused or waiting: its consumer stops, and the broker has what is held back, in order
+            }
             Channel channel = holds.openChannel();
             Delivery first = holds.first(key);
             while (channel != null && first != null) {
@@ -405,9 +586,9 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
     }
 
     /** The downstream is held to be down: the message waits in a retry queue, its attempts untouched. */
-    private void park(Delivery delivery, Channel channel) {
+    private void park(Delivery delivery, Channel channel, Duration delay) {
         try {
-            component.failedMessages.retry(channel, delivery.message, subscription.name(), delivery.attempt - 1, parkingDelay());
+            component.failedMessages.retry(channel, delivery.message, subscription.name(), delivery.attempt - 1, delay);
             consumer.metricsOutcome("parked");
         } catch (IOException e) {
             delivery.ack = Delivery.Ack.REQUEUE;
@@ -420,7 +601,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
      */
     private Duration parkingDelay() {
         Duration openFor = circuit.openFor();
-        List<Duration> delays = component.properties.getRetry().getDelays();
+        List<Duration> delays = retry.getDelays();
         return delays.stream().filter(d -> d.compareTo(openFor) <= 0).max(Duration::compareTo)
                 .orElseGet(() -> delays.stream().min(Duration::compareTo).orElseThrow());
     }
@@ -428,8 +609,9 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
     private void deadLetter(Delivery delivery, Channel channel, String route) {
         log.warn("dead-lettered {} in subscription {} after {} attempt(s): {}", delivery.what, subscription.name(),
                 delivery.attempt, delivery.failure.getMessage());
+        String letterId;
         try {
-            component.failedMessages.deadLetter(channel, delivery.message, subscription.name(), delivery.attempt,
+            letterId = component.failedMessages.deadLetter(channel, delivery.message, subscription.name(), delivery.attempt,
                     delivery.failure, route);
             consumer.metricsOutcome("dead_lettered");
         } catch (IOException e) {
@@ -437,6 +619,27 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             log.warn("subscription {}: could not publish dead letter for {} ({}); rejected to the broker's"
                     + " dead-lettering instead", subscription.name(), delivery.what, e.getMessage());
             delivery.ack = Delivery.Ack.REJECT;
+            return;
+        }
+        if (route != null) {
+            exhausted(delivery, letterId);
+        }
+    }
+
+    /**
+     * Its steps failed for good, and the dead letter is confirmed: shop.delivery.exhausted, written
+     * before the original is acknowledged (if this fails, the message comes again and is
+     * dead-lettered again under the same letter id, which is the event's id too).
+     */
+    private void exhausted(Delivery delivery, String letterId) {
+        try {
+            component.transaction.executeWithoutResult(status -> component.operationalEvents.exhausted(subscription.name(),
+                    delivery.event, delivery.attempt, String.valueOf(delivery.failure.getMessage()), letterId));
+            component.operationalEvents.publishSoon();
+        } catch (RuntimeException e) {
+            log.warn("subscription {}: cannot record that it gave up on {} ({}); it comes back and is dead-lettered again",
+                    subscription.name(), delivery.what, e.getMessage());
+            delivery.ack = Delivery.Ack.REQUEUE;
         }
     }
 

@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * shop_subscription_consumers, shop_subscription_messages (waiting in its queue),
  * shop_subscription_retrying (waiting in a retry queue), shop_subscription_held (ordered: held for their key),
  * shop_subscription_oldest_message_age_seconds, shop_subscription_circuit_open (1 while it is
- * not taking messages), shop_subscription_events_total{outcome=applied|skipped|filtered|held|retried|parked|dead_lettered}
+ * not taking messages), shop_subscription_paused (1 while it is paused), shop_subscription_events_total{outcome=applied|skipped|filtered|held|retried|parked|returned|dead_lettered}
  * and shop_subscription_batch_size (messages applied in one transaction).
  */
 final class SubscriptionMetrics {
@@ -56,6 +56,9 @@ final class SubscriptionMetrics {
                 .baseUnit("seconds").tag("subscription", name).register(registry));
         meters.add(Gauge.builder("shop.subscription.circuit.open", consumer, c -> "OPEN".equals(c.circuitState()) ? 1 : 0)
                 .description("1 while the subscription's circuit breaker keeps it from taking messages")
+                .tag("subscription", name).register(registry));
+        meters.add(Gauge.builder("shop.subscription.paused", consumer, c -> c.pausedAs() == null ? 0 : 1)
+                .description("1 while the subscription is paused (by an operator, or by itself): its events wait in its queue")
                 .tag("subscription", name).register(registry));
         batches = DistributionSummary.builder("shop.subscription.batch.size")
                 .description("Messages a consumer applied in one database transaction and acknowledged together")

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Defaults for every subscription (shop.subscriptions.* in application.yaml); a subscription's
- * route file may override consumers, prefetch, batchSize, batchWait and maxAttempts for itself.
+ * route file may override consumers, prefetch, batchSize, batchWait, maxAttempts, the retry
+ * delays (retryDelays) and when it pauses itself (pauseAfter, pauseAfterFailures) for itself.
  */
 @ConfigurationProperties("shop.subscriptions")
 public class SubscriptionProperties {
@@ -24,6 +25,16 @@ public class SubscriptionProperties {
     private int deliveryLimit = 20;
     private final Retry retry = new Retry();
     private final CircuitBreaker circuitBreaker = new CircuitBreaker();
+    private final Pause pause = new Pause();
+    /** How often each instance reads what every instance must agree on: pauses, and the next slot of each subscription. */
+    private Duration controlPoll = Duration.ofSeconds(1);
+    /**
+     * The longest a consumer holds messages while it waits for its subscription's next slot (a rate
+     * limit, a downstream's Retry-After); a longer wait sends them back to the broker to wait there.
+     */
+    private Duration longestHold = Duration.ofSeconds(30);
+    /** Whether every attempt of every webhook call is kept in the delivery log (shop.retention.delivery-log). */
+    private boolean deliveryLog = true;
 
     public static class Retry {
         /** Waits before the 1st, 2nd, ... retry; the last one repeats. Each is a queue shop.events.retry.<delay>. */
@@ -32,15 +43,33 @@ public class SubscriptionProperties {
         /** Attempts in all, the first included, before a transiently failing event is dead-lettered. */
         private int maxAttempts = 12;
 
+        public Retry() {
+        }
+
+        /** A subscription's own schedule (retryDelays), with the default attempts. */
+        Retry(List<Duration> delays, int maxAttempts) {
+            setDelays(delays);
+            this.maxAttempts = maxAttempts;
+        }
+
         public List<Duration> getDelays() {
             return delays;
         }
 
         public void setDelays(List<Duration> delays) {
-            if (delays == null || delays.isEmpty() || delays.stream().anyMatch(d -> d.toMillis() < 1 || d.toMillis() > Integer.MAX_VALUE)) {
-                throw new IllegalArgumentException("shop.subscriptions.retry.delays: one or more durations between 1 ms and 24 days");
+            String problem = problem(delays);
+            if (problem != null) {
+                throw new IllegalArgumentException("shop.subscriptions.retry.delays: " + problem);
             }
             this.delays = List.copyOf(delays);
+        }
+
+        /** What is wrong with a retry schedule; null when nothing is. */
+        static String problem(List<Duration> delays) {
+            if (delays == null || delays.isEmpty() || delays.stream().anyMatch(d -> d.toMillis() < 1 || d.toMillis() > Integer.MAX_VALUE)) {
+                return "one or more durations between 1 ms and 24 days";
+            }
+            return null;
         }
 
         public int getMaxAttempts() {
@@ -91,6 +120,63 @@ public class SubscriptionProperties {
         public void setOpenFor(Duration openFor) {
             this.openFor = openFor;
         }
+    }
+
+    /**
+     * When a subscription pauses itself: its steps failed (any failure but a refused message) on
+     * every attempt for {@code after}, or {@code afterFailures} attempts in a row (0: only the
+     * time counts). Its events then wait in its queue until an operator resumes it. The default
+     * time is below what the default retry schedule takes to use up an event's attempts (about
+     * 3.8 hours), so a downstream that is down pauses its subscription before anything is
+     * dead-lettered; a subscription route may set its own (pauseAfter, pauseAfterFailures).
+     */
+    public static class Pause {
+        private Duration after = Duration.ofHours(1);
+        private int afterFailures = 0;
+
+        public Duration getAfter() {
+            return after;
+        }
+
+        public void setAfter(Duration after) {
+            this.after = after;
+        }
+
+        public int getAfterFailures() {
+            return afterFailures;
+        }
+
+        public void setAfterFailures(int afterFailures) {
+            this.afterFailures = afterFailures;
+        }
+    }
+
+    public Pause getPause() {
+        return pause;
+    }
+
+    public Duration getControlPoll() {
+        return controlPoll;
+    }
+
+    public void setControlPoll(Duration controlPoll) {
+        this.controlPoll = controlPoll;
+    }
+
+    public Duration getLongestHold() {
+        return longestHold;
+    }
+
+    public void setLongestHold(Duration longestHold) {
+        this.longestHold = longestHold;
+    }
+
+    public boolean isDeliveryLog() {
+        return deliveryLog;
+    }
+
+    public void setDeliveryLog(boolean deliveryLog) {
+        this.deliveryLog = deliveryLog;
     }
 
     /**

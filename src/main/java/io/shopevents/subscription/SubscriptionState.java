@@ -80,6 +80,13 @@ public class SubscriptionState {
         Duration oldest = oldestWaiting(consumer);
         details.put("oldestWaitingSeconds", oldest == null ? null : oldest.toMillis() / 1000.0);
         details.put("circuit", consumer.circuitState());
+        var paused = consumer.pausedAs();
+        if (paused != null) {
+            details.put("paused", Map.of("at", paused.pausedAt().toString(), "by", paused.pausedBy(), "reason", paused.reason()));
+        }
+        if (consumer.waitingUntil() != null) {
+            details.put("waitingUntil", consumer.waitingUntil().toString());
+        }
         return details;
     }
 }

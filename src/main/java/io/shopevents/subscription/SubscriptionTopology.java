@@ -96,6 +96,9 @@ public class SubscriptionTopology {
                 admin.removeBinding(new Binding(queue.getName(), Binding.DestinationType.QUEUE, RabbitTopology.EXCHANGE, type, null));
             }
         }
+        // its own retry schedule may wait in queues the shared one does not have
+        subscription.retryDelays().stream().filter(d -> !properties.getRetry().getDelays().contains(d))
+                .forEach(d -> admin.declareQueue(RabbitTopology.retryQueue(d)));
         admin.declareBinding(new Binding(queue.getName(), Binding.DestinationType.QUEUE, RabbitTopology.RETRY_EXCHANGE, "",
                 Map.of("x-match", "all", FailureHeaders.SUBSCRIPTION, subscription.name())));
         if (archive.enabled()) {

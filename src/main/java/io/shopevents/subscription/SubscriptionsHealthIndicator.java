@@ -9,9 +9,10 @@ import java.util.Map;
 
 /**
  * /actuator/health → components.subscriptions: each subscription's consumers, messages waiting,
- * the age of the oldest, and its circuit. DOWN while a subscription is not taking messages (its
- * circuit is open, or none of its consumers runs). Not part of readiness: the API still takes
- * events, which wait in that subscription's queue.
+ * the age of the oldest, its circuit, and a pause. DOWN while a subscription is not taking
+ * messages (its circuit is open, none of its consumers runs, or it paused itself because its
+ * downstream kept failing); a pause by an operator is a decision, not a fault, and leaves it UP.
+ * Not part of readiness: the API still takes events, which wait in that subscription's queue.
  */
 @Component("subscriptions")
 public class SubscriptionsHealthIndicator extends AbstractHealthIndicator {
@@ -29,6 +30,14 @@ public class SubscriptionsHealthIndicator extends AbstractHealthIndicator {
         boolean allTaking = true;
         for (SubscriptionConsumer consumer : registry.consumers()) {
             builder.withDetail(consumer.subscription().name(), state.details(consumer));
+            var paused = consumer.pausedAs();
+            if (paused != null) {
+                allTaking &= "operator".equals(paused.pausedBy());
+                continue;
+            }
+            if (consumer.waitingUntil() != null) {
+                continue; // its rate limit, or its downstream's Retry-After: it takes messages again then
+            }
             // HALF_OPEN takes messages again (the next one tells whether the downstream is back)
             allTaking &= consumer.runningConsumers() > 0 && !"OPEN".equals(consumer.circuitState());
         }

@@ -2,8 +2,10 @@ package io.shopevents.webhook;
 
 import io.shopevents.event.CloudEvent;
 import io.shopevents.event.PermanentFailureException;
+import io.shopevents.subscription.DeliveryCall;
 import io.shopevents.subscription.RetryLaterException;
 import io.shopevents.subscription.Subscription;
+import io.shopevents.subscription.Turn;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultProducer;
 
@@ -81,24 +83,42 @@ class WebhookProducer extends DefaultProducer {
             }
         }
         String to = "webhook " + endpoint.name() + " (" + endpoint.target() + ")";
+        // a rate-limited subscription's slot, taken right before the call
+        Turn.beforeCall(exchange);
+        Instant at = Instant.now();
+        long started = System.nanoTime();
         HttpResponse<InputStream> response;
         try {
             response = endpoint.client().send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (HttpTimeoutException e) {
-            throw new RetryLaterException(to + " did not answer within " + endpoint.timeout().toMillis() + " ms", null);
+            String why = "did not answer within " + endpoint.timeout().toMillis() + " ms";
+            logged(exchange, at, started, null, DeliveryCall.Outcome.FAILED, why);
+            throw new RetryLaterException(to + " " + why, null);
         } catch (IOException e) {
-            throw new RetryLaterException(to + " could not be reached: " + e, null);
+            String why = "could not be reached: " + e;
+            logged(exchange, at, started, null, DeliveryCall.Outcome.FAILED, why);
+            throw new RetryLaterException(to + " " + why, null);
         }
         int status = response.statusCode();
         String excerpt = excerpt(response.body());
         if (status >= 200 && status < 300) {
+            logged(exchange, at, started, status, DeliveryCall.Outcome.DELIVERED, excerpt);
             return;
         }
         String answered = to + " answered " + status + (excerpt.isEmpty() ? "" : ": " + excerpt);
         if (status == 408 || status == 429 || status >= 500) {
+            logged(exchange, at, started, status, DeliveryCall.Outcome.FAILED, excerpt);
             throw new RetryLaterException(answered, retryAfter(response));
         }
+        logged(exchange, at, started, status, DeliveryCall.Outcome.REFUSED, excerpt);
         throw new PermanentFailureException(answered + (status >= 300 && status < 400 ? " (redirects are not followed)" : ""));
+    }
+
+    /** The call, for the subscription's delivery log. */
+    private void logged(Exchange exchange, Instant at, long started, Integer status, DeliveryCall.Outcome outcome, String response) {
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        DeliveryCall.record(exchange, new DeliveryCall(endpoint.name(), at, status, outcome, millis,
+                response == null || response.isEmpty() ? null : response));
     }
 
     /**
