@@ -156,6 +156,28 @@ class RouteFilesTest {
     }
 
     @Test
+    void badRateLimitRetryDelaysAndPauseAreReportedWithFileAndLine(@TempDir Path dir) throws IOException {
+        Path broken = write(dir, "broken-pace.yaml", """
+                - route:
+                    id: broken
+                    from:
+                      uri: subscription:broken
+                      parameters:
+                        types: order_placed
+                        rateLimit: fast
+                        retryDelays: 1s,0s
+                        pauseAfter: soon
+                      steps:
+                        - log: hello
+                """);
+
+        assertThat(check.problems(broken)).satisfiesExactlyInAnyOrder(
+                p -> assertThat(p).startsWith(broken + ":7: ").contains("rateLimit").contains("10/s"),
+                p -> assertThat(p).startsWith(broken + ":8: ").contains("retryDelays"),
+                p -> assertThat(p).startsWith(broken + ":9: ").contains("pauseAfter").contains("'soon'"));
+    }
+
+    @Test
     void badJqInTheUriOrInAStepIsReportedWithFileAndLine(@TempDir Path dir) throws IOException {
         Path broken = write(dir, "broken-jq.yaml", """
                 - route:

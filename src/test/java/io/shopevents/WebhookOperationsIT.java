@@ -41,7 +41,7 @@ import static org.awaitility.Awaitility.await;
  * that is down pauses its (ordered) subscription, which tells a route subscribed to the
  * operational events, dead-letters nothing, and after a resume delivers every waiting event once,
  * in order; an operator pauses and resumes any subscription (mail included); the delivery log
- * keeps each attempt; a dead letter's giving up and recovery are operational events; a 429's
+ * keeps each attempt (retried on the subscription's own schedule); a dead letter's giving up and recovery are operational events; a 429's
  * Retry-After holds back the whole subscription.
  */
 @DirtiesContext
@@ -206,6 +206,13 @@ class WebhookOperationsIT extends IntegrationTest {
         assertThat(attempts).extracting(a -> a.get("status").asInt()).containsExactly(200, 500, 500);
         assertThat(attempts).extracting(a -> a.get("outcome").asText()).containsExactly("DELIVERED", "FAILED", "FAILED");
         assertThat(attempts.get(1).get("response").asText()).isEqualTo("try again");
+        // each retry after the subscription's own delay (retryDelays: 400ms)
+        for (int i = 0; i < 2; i++) {
+            java.time.Instant later = java.time.Instant.parse(attempts.get(i).get("attemptedAt").asText());
+            java.time.Instant earlier = java.time.Instant.parse(attempts.get(i + 1).get("attemptedAt").asText());
+            assertThat(Duration.between(earlier, later)).as("between attempts %d and %d", 2 - i, 3 - i)
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(390));
+        }
         assertThat(attempts).allSatisfy(a -> {
             assertThat(a.get("eventType").asText()).isEqualTo("payment_processed");
             assertThat(a.get("webhook").asText()).isEqualTo("test-ops-twice");
@@ -377,7 +384,8 @@ class WebhookOperationsIT extends IntegrationTest {
         try {
             Path copy = RouteFolders.copyOfTheRoutes("webhook-operations-routes");
             webhook(copy, "test-ops-pausing", "order_shipped", "/down", "orderBy: data.orderId\n        pauseAfterFailures: 3");
-            webhook(copy, "test-ops-twice", "payment_processed", "/twice", null);
+            // its own retry schedule: 400 ms before each retry (the tests' default begins 100 ms, 200 ms)
+            webhook(copy, "test-ops-twice", "payment_processed", "/twice", "retryDelays: 400ms");
             webhook(copy, "test-ops-flip", "user_registered", "/flip", null);
             webhook(copy, "test-ops-slowed", "order_placed", "/slowed", "consumers: 2");
             webhook(copy, "test-ops-alerts", "shop.subscription.paused,shop.subscription.resumed,shop.delivery.exhausted,"

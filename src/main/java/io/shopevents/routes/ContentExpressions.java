@@ -1,6 +1,7 @@
 package io.shopevents.routes;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.shopevents.subscription.SubscriptionEndpoint;
 import io.shopevents.subscription.SubscriptionFilter;
 import org.apache.camel.CamelContext;
 import org.apache.camel.impl.DefaultCamelContext;
@@ -16,8 +17,9 @@ import java.util.function.ToIntFunction;
 
 /**
  * The expressions Camel keeps as text until a route starts: a subscription's {@code filter}
- * (CloudEvents SQL) and {@code jq} (also through its Kamelet), and every jq and JSONPath
- * expression of the steps. Compiled when
+ * (CloudEvents SQL) and {@code jq} (also through its Kamelet), its other options written as text
+ * (rateLimit, retryDelays, pauseAfter, orderBy), and every jq and JSONPath expression of the
+ * steps. Compiled when
  * the file is checked, so that a mistake is refused with its file and line before any running route
  * is touched, instead of failing the route's start.
  */
@@ -95,6 +97,16 @@ final class ContentExpressions {
         String jq = option("jq", parameters, query);
         if (jq != null) {
             compile("jq", jq, camel).ifPresent(problem -> problems.add(where("jq", pointer, parameters), "jq '" + jq + "': " + problem));
+        }
+        for (String name : List.of("rateLimit", "retryDelays", "pauseAfter", "orderBy")) {
+            String value = option(name, parameters, query);
+            // a Kamelet's {{placeholder}} is its parameter's, checked where the Kamelet is used
+            if (value != null && !value.isBlank() && !value.contains("{{")) {
+                String problem = SubscriptionEndpoint.problem(name, value);
+                if (problem != null) {
+                    problems.add(where(name, pointer, parameters), problem);
+                }
+            }
         }
     }
 

@@ -53,6 +53,37 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
         return (SubscriptionComponent) super.getComponent();
     }
 
+    /**
+     * What is wrong with the value of one of the options a route file writes as text (rateLimit,
+     * retryDelays, pauseAfter, orderBy); null when nothing is. For the check of a route file
+     * before it runs, which names its file and line.
+     */
+    public static String problem(String option, String value) {
+        try {
+            switch (option) {
+                case "rateLimit" -> RateLimit.parse(value);
+                case "retryDelays" -> {
+                    String problem = SubscriptionProperties.Retry.problem(durations(option, value));
+                    return problem == null ? null : "retryDelays: " + problem;
+                }
+                case "pauseAfter" -> {
+                    if (durations(option, value).get(0).isNegative()) {
+                        return "pauseAfter is a duration such as 30m or 2h (0: never for time)";
+                    }
+                }
+                case "orderBy" -> {
+                    return OrderedHolds.problem(value.strip());
+                }
+                default -> {
+                    return null;
+                }
+            }
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
     /** Validates the options, naming the route file's mistake; the subscription they make. */
     void checkOptions() {
         SubscriptionComponent component = getComponent();
@@ -131,7 +162,7 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
     }
 
     /** 1s,30s,2m: durations as Spring Boot reads them (ms, s, m, h, d; ISO-8601 too). */
-    private static List<Duration> durations(String option, String text) {
+    public static List<Duration> durations(String option, String text) {
         List<Duration> parsed = new ArrayList<>();
         for (String part : text.split(",")) {
             try {
