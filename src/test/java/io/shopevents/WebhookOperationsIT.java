@@ -144,7 +144,7 @@ class WebhookOperationsIT extends IntegrationTest {
     }
 
     @Test
-    void anOperatorPausesAndResumesAnySubscriptionTheMailIncluded() {
+    void anOperatorPausesAndResumesAnySubscriptionTheMailIncluded() throws Exception {
         String userId = unique("paused-mail");
         try {
             HttpResponse<String> pause = post("/api/subscriptions/welcome-mail/pause", "application/json",
@@ -161,6 +161,11 @@ class WebhookOperationsIT extends IntegrationTest {
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).until(() -> mailsTo(userId + "@example.com").isEmpty());
             assertThat(subscription("welcome-mail").path("state").asText()).isEqualTo("PAUSED");
             await().atMost(WAIT).until(() -> operationalEvent("shop.subscription.paused", "welcome-mail") != null);
+            // a pause survives the subscription's restart: it starts paused
+            camel.getRouteController().stopRoute("welcome-mail");
+            camel.getRouteController().startRoute("welcome-mail");
+            assertThat(subscription("welcome-mail").path("state").asText()).isEqualTo("PAUSED");
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> mailsTo(userId + "@example.com").isEmpty());
         } finally {
             assertThat(post("/api/subscriptions/welcome-mail/resume", "application/json", "").statusCode()).isEqualTo(200);
         }

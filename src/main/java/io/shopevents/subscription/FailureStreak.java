@@ -28,6 +28,11 @@ final class FailureStreak {
         this.controls = controls;
     }
 
+    /** Whether {@link #record} of these attempts writes anything: a failure, or a success while the row may hold failures. */
+    boolean writes(List<Attempt> attempts) {
+        return attempts.stream().anyMatch(a -> !a.succeeded()) || (mayBeFailing && !attempts.isEmpty());
+    }
+
     /** In the batch's transaction: its attempts, in order; the row if they paused the subscription. */
     SubscriptionControls.Control record(List<Attempt> attempts) {
         int lastSuccess = -1;

@@ -49,7 +49,7 @@ public class Pauses {
             return false;
         }
         log.warn("subscription {} paused by an operator ({}); its events wait in its queue", subscription, paused.reason());
-        registry.find(subscription).ifPresent(consumer -> consumer.paused(paused));
+        registry.find(subscription).ifPresent(consumer -> consumer.pausedByHand(paused));
         events.publishSoon();
         return true;
     }

@@ -214,9 +214,9 @@ public class SubscriptionConsumer extends DefaultConsumer {
     }
 
     /** Starts or stops the container as the circuit, a pause or a wait say, on the control thread. */
-    private void reconsider() {
+    private java.util.concurrent.Future<?> reconsider() {
         try {
-            actions.execute(() -> {
+            return actions.submit(() -> {
                 boolean run = shouldRun();
                 if (run && !container.isRunning()) {
                     container.start();
@@ -226,7 +226,7 @@ public class SubscriptionConsumer extends DefaultConsumer {
                 }
             });
         } catch (RejectedExecutionException e) {
-            // stopping
+            return java.util.concurrent.CompletableFuture.completedFuture(null); // stopping
         }
     }
 
@@ -265,12 +265,30 @@ public class SubscriptionConsumer extends DefaultConsumer {
         reconsider();
     }
 
+    /** Paused by hand, on this instance: its consumers have stopped when the answer says so. */
+    void pausedByHand(SubscriptionControls.Control row) {
+        pause = row;
+        changedAt = System.nanoTime();
+        awaitConsumers(reconsider());
+    }
+
     /** Resumed: it takes events again (unless its circuit or a wait says otherwise). */
     void resumed() {
         pause = null;
         changedAt = System.nanoTime();
         circuit.reset();
-        reconsider();
+        // by hand, on this instance: its consumers run when the answer says so
+        awaitConsumers(reconsider());
+    }
+
+    private void awaitConsumers(java.util.concurrent.Future<?> change) {
+        try {
+            change.get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.warn("subscription {}: its consumers are slow to stop or start ({})", subscription.name(), e.toString());
+        }
     }
 
     /** Its next slot is further away than it may hold messages for: they go back, and it takes none until then. */
@@ -284,7 +302,9 @@ public class SubscriptionConsumer extends DefaultConsumer {
                 + " wait in its queue", subscription.name(), until);
         reconsider();
         try {
-            actions.schedule(this::reconsider, Math.max(1, Duration.between(Instant.now(), until).toMillis() + 1),
+            actions.schedule(() -> {
+                        reconsider();
+                    }, Math.max(1, Duration.between(Instant.now(), until).toMillis() + 1),
                     TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             // stopping

@@ -295,19 +295,9 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         private boolean wroteEvents;
 
         void record(List<Delivery> batch) {
-            try {
-                component.savepoint.executeWithoutResult(status -> write(batch));
-            } catch (RuntimeException e) {
-                log.warn("subscription {}: the delivery log and failure streak of a batch could not be written ({})",
-                        subscription.name(), describe(e));
-                paused = null;
-                wroteEvents = false;
-            }
-        }
-
-        private void write(List<Delivery> batch) {
             List<io.shopevents.store.DeliveryLog.Attempt> calls = new ArrayList<>();
             List<FailureStreak.Attempt> attempts = new ArrayList<>();
+            List<Delivery> recovered = new ArrayList<>();
             for (Delivery d : batch) {
                 if (component.properties.isDeliveryLog()) {
                     for (DeliveryCall call : d.calls) {
@@ -319,18 +309,30 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                 if (d.outcome == Delivery.Outcome.APPLIED) {
                     attempts.add(new FailureStreak.Attempt(true, d.attemptedAt, null));
                     if (d.replays > 0) {
-                        component.operationalEvents.recovered(subscription.name(), d.event, d.replays);
-                        wroteEvents = true;
+                        recovered.add(d);
                     }
                 } else if (d.outcome == Delivery.Outcome.FAILED) {
                     attempts.add(new FailureStreak.Attempt(false, d.attemptedAt, describe(d.failure)));
                 }
             }
-            component.deliveryLog.record(calls);
-            paused = consumer.streak().record(attempts);
-            if (paused != null) {
-                component.operationalEvents.paused(paused);
-                wroteEvents = true;
+            if (calls.isEmpty() && recovered.isEmpty() && !consumer.streak().writes(attempts)) {
+                return; // the common batch of a subscription without webhooks: nothing to write
+            }
+            try {
+                component.savepoint.executeWithoutResult(status -> {
+                    component.deliveryLog.record(calls);
+                    recovered.forEach(d -> component.operationalEvents.recovered(subscription.name(), d.event, d.replays));
+                    paused = consumer.streak().record(attempts);
+                    if (paused != null) {
+                        component.operationalEvents.paused(paused);
+                    }
+                });
+                wroteEvents = paused != null || !recovered.isEmpty();
+            } catch (RuntimeException e) {
+                log.warn("subscription {}: the delivery log and failure streak of a batch could not be written ({})",
+                        subscription.name(), describe(e));
+                paused = null;
+                wroteEvents = false;
             }
         }
 

@@ -6,12 +6,12 @@ import org.junit.platform.launcher.LauncherSessionListener;
 /**
  * Leaves the broker as the tests found it: at the end of each test JVM, deletes the queues only
  * tests make (subscriptions named test-*, and the short retry delays of application-test.yaml),
- * and the archive stream the tests filled, and retry queues left holding only events of those
+ * the archive stream and the operational events' queue the tests filled, and retry queues left holding only events of those
  * subscriptions. The application's own topology stays: the service would declare it anyway.
  */
 public class TestQueuesCleanup implements LauncherSessionListener {
 
-    static final String TEST_QUEUES = "shop\\.events\\.(test-.*|retry\\.(100ms|200ms|400ms)|archive)";
+    static final String TEST_QUEUES = "shop\\.events\\.(test-.*|retry\\.(100ms|200ms|400ms)|archive|operational)";
 
     @Override
     public void launcherSessionClosed(LauncherSession session) {

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# What ordered delivery costs (bench/README.md, "Ordered delivery"): the same signed-webhook
-# subscription of order_placed, once as it is (2 consumers) and once with orderBy: subject (one
-# active consumer). Per mode: a 30 s warm-up with the webhook delivering; then its route file is
-# taken out (its queue stays and collects), 60 s of calls fill the queue, the file is put back,
-# and the drain is timed: webhook deliveries per second with nothing else to do, and the app's
-# CPU per delivery (from /proc) to a local receiver (bench/receiver.mjs) that answers at once.
+# What a webhook subscription's options cost (bench/README.md, "Webhook subscriptions"): the same
+# signed-webhook subscription of order_placed in several modes, each on a fresh app:
+#   unordered  as it is (2 consumers), the delivery log on (the default)
+#   nolog      the same with shop.subscriptions.delivery-log: false
+#   ordered    orderBy: subject (one active consumer)
+# Per mode: a 30 s warm-up with the webhook delivering; then its route file is taken out (its
+# queue stays and collects), 60 s of calls fill the queue, the file is put back, and the drain is
+# timed: webhook deliveries per second with nothing else to do, and the app's CPU per delivery
+# (from /proc) to a local receiver (bench/receiver.mjs) that answers at once.
 #
-#   bench/ordered.sh                  # about 8 minutes
-#   SHORT=1 bench/ordered.sh          # 10 s runs: checks the script, measures nothing
+#   bench/webhooks.sh                                  # the three modes, about 12 minutes
+#   MODES="unordered nolog unordered nolog" bench/webhooks.sh   # what the delivery log costs, twice
+#   SHORT=1 bench/webhooks.sh                          # 10 s runs: checks the script, measures nothing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +25,8 @@ BASE=http://127.0.0.1:$PORT
 PROBE=http://127.0.0.1:$MGMT/actuator/health/readiness
 WARM=${SHORT:+10}; WARM=${WARM:-30}
 LOAD=${SHORT:+10}; LOAD=${LOAD:-60}
-OUT=$(pwd)/bench/results/ordered-$(date -u +%Y%m%dT%H%M%SZ)
+MODES=${MODES:-"unordered nolog ordered"}
+OUT=$(pwd)/bench/results/webhooks-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 log() { printf '\n== %s\n' "$*" >&2; }
 
@@ -46,10 +51,13 @@ cleanup() { [ -n "$APP" ] && kill "$APP" 2>/dev/null; kill "$HOOK" 2>/dev/null; 
 trap cleanup EXIT
 
 printf '| mode | events drained | deliveries/s | app µs/delivery |\n|---|---|---|---|\n' > "$OUT/results.md"
-for mode in unordered ordered; do
+run=0
+for mode in $MODES; do
+  run=$((run + 1))
   name=bench-hook-$mode
+  deliverylog=true; [ "$mode" = nolog ] && deliverylog=false
   queue=shop.events.$name
-  routes=$OUT/routes-$mode
+  routes=$OUT/routes-$run
   cp -r routes "$routes"
   cat > "$OUT/$name.camel.yaml" <<YAML
 - route:
@@ -68,18 +76,19 @@ $([ $mode = ordered ] && echo "        orderBy: subject")
 YAML
   cp "$OUT/$name.camel.yaml" "$routes/"
   log "$mode: starting $JAR"
-  SERVER_PORT=$PORT MANAGEMENT_SERVER_PORT=$MGMT SHOP_DATADIR=$OUT/data-$mode SHOP_ROUTES_DIR=$routes \
+  SERVER_PORT=$PORT MANAGEMENT_SERVER_PORT=$MGMT SHOP_DATADIR=$OUT/data-$run SHOP_ROUTES_DIR=$routes \
     SHOP_WEBHOOKS_BENCH_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw SERVER_TOMCAT_MAXKEEPALIVEREQUESTS=-1 \
-    java $JAVA_OPTS -jar "$JAR" > "$OUT/app-$mode.log" 2>&1 & APP=$!
-  until curl -sf -o /dev/null "$PROBE"; do kill -0 $APP 2>/dev/null || { echo "the app died; see $OUT/app-$mode.log" >&2; exit 1; }; sleep 0.1; done
+    SHOP_SUBSCRIPTIONS_DELIVERYLOG=$deliverylog \
+    java $JAVA_OPTS -jar "$JAR" > "$OUT/app-$run-$mode.log" 2>&1 & APP=$!
+  until curl -sf -o /dev/null "$PROBE"; do kill -0 $APP 2>/dev/null || { echo "the app died; see $OUT/app-$run-$mode.log" >&2; exit 1; }; sleep 0.1; done
   log "$mode: warm-up ${WARM} s with the webhook delivering, not measured"
-  API_KEY=$KEY EVENTS=orders wrk -t2 -c64 -d${WARM}s -s bench/events.lua $BASE > "$OUT/warmup-$mode.txt"
+  API_KEY=$KEY EVENTS=orders wrk -t2 -c64 -d${WARM}s -s bench/events.lua $BASE > "$OUT/warmup-$run-$mode.txt"
   until [ "$(depth $queue)" = "0" ]; do sleep 0.5; done
   # the subscription's file out: its queue stays and collects, nobody consumes it
   rm "$routes/$name.camel.yaml"
   until [ "$(consumers $queue)" = "0" ]; do sleep 0.2; done
   log "$mode: ${LOAD} s of calls fill its queue"
-  API_KEY=$KEY EVENTS=orders wrk -t2 -c64 -d${LOAD}s -s bench/events.lua $BASE > "$OUT/load-$mode.txt"
+  API_KEY=$KEY EVENTS=orders wrk -t2 -c64 -d${LOAD}s -s bench/events.lua $BASE > "$OUT/load-$run-$mode.txt"
   # the other subscriptions of order_placed done first: the drain has the machine to itself
   until [ "$(depth shop.events.order-status)" = "0" ]; do sleep 0.5; done
   backlog=$(depth $queue)
@@ -97,6 +106,8 @@ print(f"| {mode} | {delivered:,} of {int(backlog):,} | {delivered / seconds:,.0f
 PY
   tail -n 1 "$OUT/results.md" >&2
   kill $APP; wait $APP 2>/dev/null || true; APP=""
+  # what the database file holds after the run (the delivery log's rows among the rest)
+  echo "$run $mode: data $(du -sk "$OUT/data-$run" | cut -f1) KiB" >> "$OUT/machine.txt"
   rabbitmqctl delete_queue "$queue" >/dev/null 2>&1 || true
 done
 cat "$OUT/results.md"
