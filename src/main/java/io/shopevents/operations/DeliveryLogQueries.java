@@ -138,7 +138,8 @@ public class DeliveryLogQueries {
     private static String[] decodeCursor(String cursor) {
         try {
             String[] parts = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8).split("\\|");
-            if (parts.length == 2 && parts[1].matches("\\d{1,18}")) {
+            if (parts.length == 2 && parts[1].matches("-?\\d{1,19}")) {
+                Long.parseLong(parts[1]);
                 return parts;
             }
         } catch (IllegalArgumentException e) {

@@ -29,14 +29,16 @@ public class Bookkeeping {
     private final JdbcClient jdbc;
     private final Duration processedEvents;
     private final Duration idempotencyKeys;
-    private final Duration deliveryLog;
+    private final Duration deliveryLogRetention;
+    private final DeliveryLog deliveryLog;
     private final int batch;
 
     public Bookkeeping(JdbcClient jdbc, @Value("${shop.retention.processed-events}") Duration processedEvents,
                        @Value("${shop.idempotency.retention}") Duration idempotencyKeys,
-                       @Value("${shop.retention.delivery-log}") Duration deliveryLog,
-                       @Value("${shop.retention.batch}") int batch) {
+                       @Value("${shop.retention.delivery-log}") Duration deliveryLogRetention,
+                       @Value("${shop.retention.batch}") int batch, DeliveryLog deliveryLog) {
         this.jdbc = jdbc;
+        this.deliveryLogRetention = deliveryLogRetention;
         this.deliveryLog = deliveryLog;
         this.processedEvents = processedEvents;
         this.idempotencyKeys = idempotencyKeys;
@@ -89,12 +91,10 @@ public class Bookkeeping {
                     .param("cutoff", Timestamp.from(now.minus(REPLAYS)))
                     .param("batch", batch)
                     .update();
-            rows += jdbc.sql("""
-                            DELETE FROM delivery_attempts WHERE id IN (
-                                SELECT id FROM delivery_attempts WHERE attempted_at < :cutoff LIMIT :batch)""")
-                    .param("cutoff", Timestamp.from(now.minus(deliveryLog)))
-                    .param("batch", batch)
-                    .update();
+            // a subscription at a time, along the log's one index; every subscription that ever ran has a control row
+            for (String subscription : jdbc.sql("SELECT subscription FROM subscription_controls").query(String.class).list()) {
+                rows += deliveryLog.prune(subscription, now.minus(deliveryLogRetention), batch);
+            }
             deleted += rows;
             if (rows == 0) {
                 break;

@@ -15,7 +15,7 @@ import java.util.List;
 /**
  * Every attempt of every webhook call of a subscription (table delivery_attempts), newest first
  * when read. Written in the transaction of the batch the attempts belong to; pruned by
- * {@link Bookkeeping} after shop.retention.delivery-log.
+ * {@link Bookkeeping} after shop.retention.delivery-log, a subscription at a time (its index).
  */
 @Repository
 public class DeliveryLog {
@@ -32,6 +32,9 @@ public class DeliveryLog {
     }
 
     private static final int RESPONSE = 1000;
+    /** Orders attempts of one instant: a random start per process, then counting (no two instances meet in practice). */
+    private final java.util.concurrent.atomic.AtomicLong ids =
+            new java.util.concurrent.atomic.AtomicLong(new java.security.SecureRandom().nextLong() & 0x7fffffff00000000L);
 
     private final JdbcClient jdbc;
     private final JdbcTemplate template;
@@ -47,26 +50,37 @@ public class DeliveryLog {
             return;
         }
         template.batchUpdate("""
-                INSERT INTO delivery_attempts (subscription, event_source, event_id, event_type, attempt, attempted_at,
+                INSERT INTO delivery_attempts (id, subscription, event_source, event_id, event_type, attempt, attempted_at,
                     webhook, status, outcome, duration_ms, response)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", attempts, attempts.size(), (ps, a) -> {
-            ps.setString(1, a.subscription());
-            ps.setString(2, a.eventSource());
-            ps.setString(3, a.eventId());
-            ps.setString(4, a.eventType());
-            ps.setInt(5, a.attempt());
-            ps.setTimestamp(6, Timestamp.from(a.attemptedAt()));
-            ps.setString(7, a.webhook());
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", attempts, attempts.size(), (ps, a) -> {
+            ps.setLong(1, ids.incrementAndGet());
+            ps.setString(2, a.subscription());
+            ps.setString(3, a.eventSource());
+            ps.setString(4, a.eventId());
+            ps.setString(5, a.eventType());
+            ps.setInt(6, a.attempt());
+            ps.setTimestamp(7, Timestamp.from(a.attemptedAt()));
+            ps.setString(8, a.webhook());
             if (a.status() == null) {
-                ps.setNull(8, Types.INTEGER);
+                ps.setNull(9, Types.INTEGER);
             } else {
-                ps.setInt(8, a.status());
+                ps.setInt(9, a.status());
             }
-            ps.setString(9, a.outcome());
-            ps.setInt(10, a.durationMs());
-            ps.setString(11, a.response() == null || a.response().length() <= RESPONSE ? a.response()
+            ps.setString(10, a.outcome());
+            ps.setInt(11, a.durationMs());
+            ps.setString(12, a.response() == null || a.response().length() <= RESPONSE ? a.response()
                     : a.response().substring(0, RESPONSE - 3) + "...");
         });
+    }
+
+    /** Deletes up to {@code batch} of the subscription's attempts older than the cutoff; how many went. */
+    public int prune(String subscription, Instant cutoff, int batch) {
+        return jdbc.sql("""
+                        DELETE FROM delivery_attempts WHERE subscription = :s AND (attempted_at, id) IN (
+                            SELECT attempted_at, id FROM delivery_attempts
+                            WHERE subscription = :s AND attempted_at < :cutoff ORDER BY attempted_at LIMIT :batch)""")
+                .param("s", subscription).param("cutoff", Timestamp.from(cutoff)).param("batch", batch)
+                .update();
     }
 
     /** Up to {@code limit} attempts, newest first. */

@@ -16,10 +16,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Consumes a subscription's queue for its route: declares the queue and its bindings, then runs a
@@ -40,17 +36,10 @@ public class SubscriptionConsumer extends DefaultConsumer {
     private SimpleMessageListenerContainer container;
     private SubscriptionListener listener;
     private SubscriptionCircuit circuit;
-    /** Starts and stops the container (the circuit, pauses, waits): never on a listener's own thread. */
-    private ScheduledExecutorService actions;
+    /** Starts and stops the container: the circuit, pauses, waits. */
+    private volatile ConsumerSwitch consumerSwitch;
     private Pace pace;
     private FailureStreak streak;
-    /** Its control row while it is paused (on any instance); null while it is not. */
-    private volatile SubscriptionControls.Control pause;
-    /** Its messages wait on the broker until then (a wait longer than shop.subscriptions.longest-hold). */
-    private volatile Instant waitingUntil;
-    /** When this instance last paused or resumed it (System.nanoTime()): a control poll read before that is out of date. */
-    private volatile long changedAt = System.nanoTime();
-    private volatile boolean stopping;
     /** When the message taken last had entered the queue (for the age of the oldest waiting message). */
     private volatile Instant lastTakenEnqueuedAt;
     /** Events this instance sent to a retry queue and has not taken back yet, with when they were published. */
@@ -88,7 +77,6 @@ public class SubscriptionConsumer extends DefaultConsumer {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        stopping = false;
         startedAt = Instant.now();
         component.registry.register(this);
         try {
@@ -102,38 +90,32 @@ public class SubscriptionConsumer extends DefaultConsumer {
         }
         pace = new Pace(subscription.name(), subscription.rateLimit(), component.paces, component.properties.getLongestHold());
         streak = new FailureStreak(subscription, component.controls);
+        SubscriptionControls.Control control = null;
         try {
-            SubscriptionControls.Control row = component.controls.ensure(subscription.name());
-            pause = row.paused() ? row : null;
-            streak.seen(row);
+            control = component.controls.ensure(subscription.name());
+            streak.seen(control);
         } catch (DataAccessException e) {
             log.warn("subscription {}: cannot read whether it is paused now ({}); the control poll will tell",
                     subscription.name(), e.getMessage());
         }
-        actions = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, subscription.name() + "-control"));
         // ordered: the circuit does not stop its consumer (what is held would go back to the queue,
         // each delivery counted again); the events park in place instead
         circuit = new SubscriptionCircuit(subscription.name(), component.properties.getCircuitBreaker(),
                 new SubscriptionCircuit.Switch() {
                     @Override
                     public void pause() {
-                        reconsider();
+                        consumerSwitch.reconsider();
                     }
 
                     @Override
                     public void resume() {
-                        reconsider();
+                        consumerSwitch.reconsider();
                     }
                 });
         listener = new SubscriptionListener(this, component, circuit);
         container = newContainer(listener);
-        if (shouldRun()) {
-            container.start();
-        } else {
-            log.warn("subscription {} is paused ({} at {}: {}); its events wait in its queue until POST"
-                    + " /api/subscriptions/{}/resume", subscription.name(), pause.pausedBy(), pause.pausedAt(),
-                    pause.reason(), subscription.name());
-        }
+        consumerSwitch = new ConsumerSwitch(subscription, container, circuit, control);
+        consumerSwitch.start();
         metrics.register();
         log.info("subscription {} consumes {} (types {}, {}{}) with {} consumers, prefetch {}, batches of up to {} within {} ms",
                 subscription.name(), subscription.queue(), subscription.types(), filter,
@@ -144,13 +126,12 @@ public class SubscriptionConsumer extends DefaultConsumer {
 
     @Override
     protected void doStop() throws Exception {
-        stopping = true;
         try {
+            if (consumerSwitch != null) {
+                consumerSwitch.stop();
+            }
             if (circuit != null) {
                 circuit.close();
-            }
-            if (actions != null) {
-                actions.shutdown();
             }
             if (listener != null) {
                 // an attempt of a held event in progress finishes first; none starts after
@@ -189,157 +170,62 @@ public class SubscriptionConsumer extends DefaultConsumer {
         c.setMissingQueuesFatal(false);
         c.setConsumerTagStrategy(queue -> "shop-events:" + subscription.name() + ":" + java.util.UUID.randomUUID());
         c.setShutdownTimeout(30_000);
+        // ordered: a stop closes the channel without cancelling the consumer first, so the broker takes
+        // back every unacknowledged message at once, in order. After a cancel, RabbitMQ hands a message
+        // it delivered meanwhile back at once, ahead of the older ones held (WebhookOperationsIT saw it)
+        c.setForceStop(subscription.ordered());
         c.setAutoStartup(false);
         c.afterPropertiesSet();
         return c;
     }
 
-    /** Why the subscription takes no events now: paused (until null), or waiting on the broker until a time. */
-    record Gate(String why, Instant until) {
+    /** Null while it may deliver; else why not (paused, or waiting for its pace on the broker). */
+    ConsumerSwitch.Gate gate() {
+        return consumerSwitch.gate();
     }
 
-    /** Null while it may deliver; else why not. */
-    Gate gate() {
-        SubscriptionControls.Control paused = pause;
-        if (paused != null) {
-            return new Gate("paused", null);
-        }
-        Instant until = waitingUntil;
-        return until != null && Instant.now().isBefore(until) ? new Gate("waiting", until) : null;
-    }
-
-    private boolean shouldRun() {
-        // ordered: an open circuit parks the events in place
-        return !stopping && gate() == null && (subscription.ordered() || !circuit.isOpen());
-    }
-
-    /** Starts or stops the container as the circuit, a pause or a wait say, on the control thread. */
-    private java.util.concurrent.Future<?> reconsider() {
-        try {
-            return actions.submit(() -> {
-                boolean run = shouldRun();
-                if (run && !container.isRunning()) {
-                    container.start();
-                } else if (!run && !stopping && container.isRunning()) {
-                    // what the consumers hold reaches the listener, which sends it back (SubscriptionListener)
-                    container.stop();
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            return java.util.concurrent.CompletableFuture.completedFuture(null); // stopping
-        }
-    }
-
-    private final java.util.concurrent.atomic.AtomicBoolean handingBack = new java.util.concurrent.atomic.AtomicBoolean();
-
-    /**
-     * An ordered subscription left messages unacknowledged that it will not take now: its consumer
-     * stops, so that the broker has them back in order (and starts again if it may).
-     */
+    /** An ordered subscription left messages unacknowledged that it will not take now: the broker has them back, in order. */
     void handBack() {
-        if (!handingBack.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            actions.execute(() -> {
-                handingBack.set(false);
-                if (stopping) {
-                    return;
-                }
-                if (container.isRunning()) {
-                    container.stop();
-                }
-                if (shouldRun()) {
-                    container.start();
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            handingBack.set(false);
-        }
+        consumerSwitch.handBack();
     }
 
-    /** Paused (here, or on another instance): it stops taking events; they wait in its queue. */
+    /** Paused by itself: it stops taking events; they wait in its queue. */
     void paused(SubscriptionControls.Control row) {
-        pause = row;
-        changedAt = System.nanoTime();
-        reconsider();
+        consumerSwitch.paused(row);
     }
 
-    /** Paused by hand, on this instance: its consumers have stopped when the answer says so. */
+    /** Paused by hand, on this instance: its consumers have stopped when this returns. */
     void pausedByHand(SubscriptionControls.Control row) {
-        pause = row;
-        changedAt = System.nanoTime();
-        awaitConsumers(reconsider());
+        consumerSwitch.pausedByHand(row);
     }
 
-    /** Resumed: it takes events again (unless its circuit or a wait says otherwise). */
+    /** Resumed by hand, on this instance: its consumers run when this returns. */
     void resumed() {
-        pause = null;
-        changedAt = System.nanoTime();
-        circuit.reset();
-        // by hand, on this instance: its consumers run when the answer says so
-        awaitConsumers(reconsider());
-    }
-
-    private void awaitConsumers(java.util.concurrent.Future<?> change) {
-        try {
-            change.get(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            log.warn("subscription {}: its consumers are slow to stop or start ({})", subscription.name(), e.toString());
-        }
+        consumerSwitch.resumed();
     }
 
     /** Its next slot is further away than it may hold messages for: they go back, and it takes none until then. */
     void waitUntil(Instant until) {
-        synchronized (this) {
-            if (waitingUntil == null || until.isAfter(waitingUntil)) {
-                waitingUntil = until;
-            }
-        }
-        log.info("subscription {} takes no events until {} (its rate limit or its downstream's Retry-After); they"
-                + " wait in its queue", subscription.name(), until);
-        reconsider();
-        try {
-            actions.schedule(() -> {
-                        reconsider();
-                    }, Math.max(1, Duration.between(Instant.now(), until).toMillis() + 1),
-                    TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            // stopping
-        }
+        consumerSwitch.waitUntil(until);
     }
 
     /** What the control poll read (at {@code readAt}, System.nanoTime()): its row, and how far ahead its next slot lies. */
     void controlled(SubscriptionControls.Control row, Duration ahead, long readAt) {
-        if (readAt - changedAt < 0) {
-            return; // this instance paused or resumed it since: the next poll reads that
-        }
         streak.seen(row);
         pace.ahead(ahead);
-        boolean paused = row != null && row.paused();
-        if (paused && pause == null) {
-            log.warn("subscription {} paused ({} at {}: {}); its events wait in its queue", subscription.name(),
-                    row.pausedBy(), row.pausedAt(), row.reason());
-            pause = row;
-            reconsider();
-        } else if (!paused && pause != null) {
-            log.info("subscription {} resumed", subscription.name());
-            pause = null;
-            circuit.reset();
-            reconsider();
-        }
+        consumerSwitch.controlled(row, readAt);
     }
 
     /** Its control row while it is paused; null while it is not. */
     public SubscriptionControls.Control pausedAs() {
-        return pause;
+        ConsumerSwitch s = consumerSwitch;
+        return s == null ? null : s.pausedAs();
     }
 
     /** Until when it takes no events to respect its pace; null when it does. */
     public Instant waitingUntil() {
-        Gate gate = gate();
+        ConsumerSwitch s = consumerSwitch;
+        ConsumerSwitch.Gate gate = s == null ? null : s.gate();
         return gate == null ? null : gate.until();
     }
 

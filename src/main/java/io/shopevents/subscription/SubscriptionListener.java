@@ -107,7 +107,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             batch.add(delivery);
         }
         consumer.batchTaken(batch.size());
-        SubscriptionConsumer.Gate gate = consumer.gate();
+        ConsumerSwitch.Gate gate = consumer.gate();
         if (gate == null) {
             applyAll(batch);
         } else {
@@ -206,14 +206,14 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             return;
         }
         java.util.Set<String> waiting = new java.util.HashSet<>();
-        AfterBatch after = new AfterBatch();
+        BatchRecord after = new BatchRecord(consumer, component);
         try {
             component.transaction.executeWithoutResult(status -> {
                 for (int i = 0; i < toApply.size(); i++) {
                     Delivery d = toApply.get(i);
                     if (i > 0 && !stillInTurn()) {
-                        SubscriptionConsumer.Gate gate = consumer.gate() != null ? consumer.gate()
-                                : new SubscriptionConsumer.Gate("waiting", java.time.Instant.now().plus(consumer.pace().heldBack()));
+                        ConsumerSwitch.Gate gate = consumer.gate() != null ? consumer.gate()
+                                : new ConsumerSwitch.Gate("waiting", java.time.Instant.now().plus(consumer.pace().heldBack()));
                         toApply.subList(i, toApply.size()).forEach(rest -> sendBack(rest, gate));
                         break;
                     }
@@ -280,83 +280,9 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         }
         java.time.Instant until = java.time.Instant.now().plus(turn.elsewhere());
         consumer.waitUntil(until);
-        SubscriptionConsumer.Gate gate = new SubscriptionConsumer.Gate("waiting", until);
+        ConsumerSwitch.Gate gate = new ConsumerSwitch.Gate("waiting", until);
         toApply.forEach(d -> sendBack(d, gate));
         return false;
-    }
-
-    /**
-     * What a batch leaves behind besides its effects, written in its transaction: each webhook
-     * call in the delivery log, the attempts in the failure streak (which may pause the
-     * subscription), a recovered event's operational event. A failure here never fails the batch.
-     */
-    private final class AfterBatch {
-        private io.shopevents.store.SubscriptionControls.Control paused;
-        private boolean wroteEvents;
-
-        void record(List<Delivery> batch) {
-            List<io.shopevents.store.DeliveryLog.Attempt> calls = new ArrayList<>();
-            List<FailureStreak.Attempt> attempts = new ArrayList<>();
-            List<Delivery> recovered = new ArrayList<>();
-            for (Delivery d : batch) {
-                if (component.properties.isDeliveryLog()) {
-                    for (DeliveryCall call : d.calls) {
-                        calls.add(new io.shopevents.store.DeliveryLog.Attempt(0, subscription.name(), d.event.source(),
-                                d.event.id(), d.event.type(), d.attempt, call.at(), call.webhook(), call.status(),
-                                call.outcome().name(), (int) Math.min(Integer.MAX_VALUE, call.durationMs()), call.response()));
-                    }
-                }
-                if (d.outcome == Delivery.Outcome.APPLIED) {
-                    attempts.add(new FailureStreak.Attempt(true, d.attemptedAt, null));
-                    if (d.replays > 0) {
-                        recovered.add(d);
-                    }
-                } else if (d.outcome == Delivery.Outcome.FAILED) {
-                    attempts.add(new FailureStreak.Attempt(false, d.attemptedAt, describe(d.failure)));
-                }
-            }
-            if (calls.isEmpty() && recovered.isEmpty() && !consumer.streak().writes(attempts)) {
-                return; // the common batch of a subscription without webhooks: nothing to write
-            }
-            try {
-                component.savepoint.executeWithoutResult(status -> {
-                    component.deliveryLog.record(calls);
-                    recovered.forEach(d -> component.operationalEvents.recovered(subscription.name(), d.event, d.replays));
-                    paused = consumer.streak().record(attempts);
-                    if (paused != null) {
-                        component.operationalEvents.paused(paused);
-                    }
-                });
-                wroteEvents = paused != null || !recovered.isEmpty();
-            } catch (RuntimeException e) {
-                log.warn("subscription {}: the delivery log and failure streak of a batch could not be written ({})",
-                        subscription.name(), describe(e));
-                paused = null;
-                wroteEvents = false;
-            }
-        }
-
-        /** After the commit: a pause takes effect here at once, a downstream's Retry-After for every instance. */
-        void committed(List<Delivery> batch) {
-            if (paused != null) {
-                log.warn("subscription {} paused itself: {}; its events wait in its queue until POST"
-                        + " /api/subscriptions/{}/resume", subscription.name(), paused.reason(), subscription.name());
-                consumer.paused(paused);
-            }
-            if (wroteEvents) {
-                component.operationalEvents.publishSoon();
-            }
-            batch.stream().map(d -> d.outcome == Delivery.Outcome.FAILED ? RetryLaterException.askedFor(d.failure) : null)
-                    .filter(java.util.Objects::nonNull).filter(asked -> !asked.isZero())
-                    .max(Duration::compareTo).ifPresent(asked -> {
-                        try {
-                            consumer.pace().share(asked);
-                        } catch (RuntimeException e) {
-                            log.warn("subscription {}: cannot share its downstream's Retry-After with other instances ({})",
-                                    subscription.name(), e.getMessage());
-                        }
-                    });
-        }
     }
 
     /**
@@ -364,7 +290,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
      * the message unacknowledged, and its consumer hands everything back in order by stopping; any
      * other parks it in a retry queue (no attempt used), whence it returns to wait in its queue.
      */
-    private void sendBack(Delivery delivery, SubscriptionConsumer.Gate gate) {
+    private void sendBack(Delivery delivery, ConsumerSwitch.Gate gate) {
         if (holds != null) {
             delivery.outcome = Delivery.Outcome.RETURN;
             return;
