@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.shopevents.support.Broker;
 import io.shopevents.support.IntegrationTest;
 import io.shopevents.support.RouteFolders;
+import io.shopevents.support.WebhookRoutes;
 import org.apache.camel.CamelContext;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
@@ -250,12 +251,12 @@ class WebhookIT extends IntegrationTest {
         switch (call.path()) {
             case "/flaky" -> {
                 if (failedOnce.add(call.header("webhook-id"))) {
-                    answer(exchange, 500, "try again");
+                    WebhookRoutes.answer(exchange, 500, "try again");
                 } else {
-                    answer(exchange, 204, "");
+                    WebhookRoutes.answer(exchange, 204, "");
                 }
             }
-            case "/gone" -> answer(exchange, 410, "this hook was removed\r\nFAKE LOG LINE");
+            case "/gone" -> WebhookRoutes.answer(exchange, 410, "this hook was removed\r\nFAKE LOG LINE");
             case "/hang" -> {
                 try {
                     releaseHungCalls.await();
@@ -264,17 +265,8 @@ class WebhookIT extends IntegrationTest {
                 }
                 exchange.close();
             }
-            default -> answer(exchange, 200, "{\"ok\":true}");
+            default -> WebhookRoutes.answer(exchange, 200, "{\"ok\":true}");
         }
-    }
-
-    private static void answer(HttpExchange exchange, int status, String text) throws IOException {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-        if (bytes.length > 0) {
-            exchange.getResponseBody().write(bytes);
-        }
-        exchange.close();
     }
 
     private static Path routesWithWebhooks() {
@@ -292,22 +284,8 @@ class WebhookIT extends IntegrationTest {
 
     private static void webhook(Path routes, String name, String types, String path, int timeout, String headers)
             throws IOException {
-        Files.writeString(routes.resolve(name + ".camel.yaml"), """
-                - route:
-                    id: %s
-                    from:
-                      uri: subscription:%s
-                      parameters:
-                        types: %s
-                      steps:
-                        - to:
-                            uri: signed-webhook:%s
-                            parameters:
-                              url: "{{test.receiver}}%s"
-                              secretProperty: shop.webhooks.test.secret
-                              timeout: %d
-                %s""".formatted(name, name, types, name, path, timeout,
-                headers == null ? "" : "              headers: \"" + headers + "\"\n"));
+        WebhookRoutes.write(routes, name, types, path, List.of(),
+                headers == null ? List.of("timeout: " + timeout) : List.of("timeout: " + timeout, "headers: \"" + headers + "\""));
     }
 
     private static byte[] randomKey() {

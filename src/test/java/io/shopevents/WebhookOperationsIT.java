@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.shopevents.support.Broker;
 import io.shopevents.support.IntegrationTest;
 import io.shopevents.support.RouteFolders;
+import io.shopevents.support.WebhookRoutes;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -19,8 +20,6 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -337,85 +336,62 @@ class WebhookOperationsIT extends IntegrationTest {
             case "/down" -> {
                 downCalls.incrementAndGet();
                 if (partnerDown.get()) {
-                    answer(exchange, 503, "down for maintenance");
+                    WebhookRoutes.answer(exchange, 503, "down for maintenance");
                     return;
                 }
                 taken.computeIfAbsent(event.at("/data/orderId").asText(), k -> new CopyOnWriteArrayList<>())
                         .add(Integer.parseInt(event.at("/data/trackingCode").asText().substring(2)));
-                answer(exchange, 204, "");
+                WebhookRoutes.answer(exchange, 204, "");
             }
             case "/twice" -> {
                 int call = twiceCalls.merge(webhookId, 1, Integer::sum);
                 if (call <= 2) {
                     failedTwice.add(webhookId);
-                    answer(exchange, 500, "try again");
+                    WebhookRoutes.answer(exchange, 500, "try again");
                 } else {
-                    answer(exchange, 200, "{\"ok\":true}");
+                    WebhookRoutes.answer(exchange, 200, "{\"ok\":true}");
                 }
             }
             case "/flip" -> {
                 // only the users of the test about giving up: the others' welcome events go through
                 boolean gone = flipGone.get() && event.at("/data/userId").asText().startsWith("flip-");
-                answer(exchange, gone ? 410 : 204, gone ? "gone for now" : "");
+                WebhookRoutes.answer(exchange, gone ? 410 : 204, gone ? "gone for now" : "");
             }
             case "/slowed" -> {
                 slowedArrivals.add(arrived);
                 if (slowDownNext.compareAndSet(true, false)) {
                     exchange.getResponseHeaders().add("Retry-After", "2");
                     answered429.set(System.currentTimeMillis());
-                    answer(exchange, 429, "slow down");
+                    WebhookRoutes.answer(exchange, 429, "slow down");
                 } else {
-                    answer(exchange, 204, "");
+                    WebhookRoutes.answer(exchange, 204, "");
                 }
             }
             case "/ops" -> {
                 operational.add(event);
-                answer(exchange, 204, "");
+                WebhookRoutes.answer(exchange, 204, "");
             }
-            default -> answer(exchange, 404, "no such hook");
+            default -> WebhookRoutes.answer(exchange, 404, "no such hook");
         }
-    }
-
-    private static void answer(HttpExchange exchange, int status, String text) throws IOException {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-        if (bytes.length > 0) {
-            exchange.getResponseBody().write(bytes);
-        }
-        exchange.close();
     }
 
     private static Path routesWithWebhooks() {
         try {
             Path copy = RouteFolders.copyOfTheRoutes("webhook-operations-routes");
-            webhook(copy, "test-ops-pausing", "order_shipped", "/down", "orderBy: data.orderId\n        pauseAfterFailures: 3");
+            webhook(copy, "test-ops-pausing", "order_shipped", "/down", "orderBy: data.orderId", "pauseAfterFailures: 3");
             // its own retry schedule: 400 ms before each retry (the tests' default begins 100 ms, 200 ms)
             webhook(copy, "test-ops-twice", "payment_processed", "/twice", "retryDelays: 400ms");
-            webhook(copy, "test-ops-flip", "user_registered", "/flip", null);
+            webhook(copy, "test-ops-flip", "user_registered", "/flip");
             webhook(copy, "test-ops-slowed", "order_placed", "/slowed", "consumers: 2");
             webhook(copy, "test-ops-alerts", "shop.subscription.paused,shop.subscription.resumed,shop.delivery.exhausted,"
-                    + "shop.delivery.recovered", "/ops", null);
+                    + "shop.delivery.recovered", "/ops");
             return copy;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private static void webhook(Path routes, String name, String types, String path, String options) throws IOException {
-        Files.writeString(routes.resolve(name + ".camel.yaml"), """
-                - route:
-                    id: %s
-                    from:
-                      uri: subscription:%s
-                      parameters:
-                        types: %s
-                        %s
-                      steps:
-                        - to:
-                            uri: signed-webhook:%s
-                            parameters:
-                              url: "{{test.receiver}}%s"
-                              secretProperty: shop.webhooks.test.secret
-                """.formatted(name, name, types, options == null ? "" : options, name, path));
+    private static void webhook(Path routes, String name, String types, String path, String... options) throws IOException {
+        WebhookRoutes.write(routes, name, types, path, List.of(options), List.of());
     }
 }
