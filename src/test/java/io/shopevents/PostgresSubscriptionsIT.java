@@ -1,12 +1,8 @@
 package io.shopevents;
 
-import org.junit.jupiter.api.Assumptions;
+import io.shopevents.support.Postgres;
 import org.junit.jupiter.api.BeforeAll;
 import org.springframework.test.context.ActiveProfiles;
-
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 
 /**
  * The subscriptions suite once more with PostgreSQL as the store (127.0.0.1:5432, database test,
@@ -16,19 +12,13 @@ import java.net.Socket;
 @ActiveProfiles({"test", "postgres"})
 class PostgresSubscriptionsIT extends SubscriptionsIT {
 
+    /**
+     * The schema is dropped before the context starts: a schema left by an earlier run, made by a
+     * migration edited since (one not yet released), would otherwise fail Flyway's validation.
+     */
     @BeforeAll
-    static void postgresIsThere() {
-        if (!"true".equals(System.getenv("CI"))) {
-            Assumptions.assumeTrue(answers("127.0.0.1", 5432), "no PostgreSQL at 127.0.0.1:5432");
-        }
-    }
-
-    private static boolean answers(String host, int port) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(host, port), 1000);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+    static void emptySchemaOnPostgres() {
+        Postgres.assumeRunning();
+        Postgres.drop("shop_events");
     }
 }
