@@ -136,6 +136,8 @@ final class ConsumerSwitch {
     void paused(SubscriptionControls.Control row) {
         pause = row;
         changedAt = System.nanoTime();
+        // nothing is attempted while paused: its circuit rests, closed, instead of trying a message now and then
+        circuit.reset();
         reconsider();
     }
 
@@ -143,6 +145,7 @@ final class ConsumerSwitch {
     void pausedByHand(SubscriptionControls.Control row) {
         pause = row;
         changedAt = System.nanoTime();
+        circuit.reset();
         await(reconsider());
     }
 
@@ -182,6 +185,7 @@ final class ConsumerSwitch {
             log.warn("subscription {} paused ({} at {}: {}); its events wait in its queue", subscription.name(),
                     row.pausedBy(), row.pausedAt(), row.reason());
             pause = row;
+            circuit.reset();
             reconsider();
         } else if (!paused && pause != null) {
             log.info("subscription {} resumed", subscription.name());

@@ -55,7 +55,12 @@ public class ControlPoll {
         failing = false;
         for (SubscriptionConsumer consumer : registry.consumers()) {
             String name = consumer.subscription().name();
-            consumer.controlled(rows.get(name), ahead.get(name), readAt);
+            try {
+                consumer.controlled(rows.get(name), ahead.get(name), readAt);
+            } catch (RuntimeException e) {
+                // one subscription's trouble never keeps the others from following
+                log.warn("subscription {}: cannot follow its control row ({})", name, e.toString());
+            }
         }
     }
 }

@@ -27,6 +27,8 @@ final class SubscriptionCircuit {
 
     private final CircuitBreaker breaker;
     private final Duration openFor;
+    /** A reset by a pause or a resume: no line saying the downstream is back. */
+    private volatile boolean resetting;
 
     SubscriptionCircuit(String subscription, SubscriptionProperties.CircuitBreaker settings, Switch consumers) {
         this.openFor = settings.getOpenFor();
@@ -52,7 +54,11 @@ final class SubscriptionCircuit {
                     log.info("subscription {} tries one message to see whether its downstream is back", subscription);
                     consumers.resume();
                 }
-                case CLOSED -> log.info("subscription {} takes messages again: its downstream is back", subscription);
+                case CLOSED -> {
+                    if (!resetting) {
+                        log.info("subscription {} takes messages again: its downstream is back", subscription);
+                    }
+                }
                 default -> {
                 }
             }
@@ -85,10 +91,15 @@ final class SubscriptionCircuit {
         return openFor;
     }
 
-    /** An operator resumed the subscription: its downstream is taken to be back, and tried at once. */
+    /** Paused or resumed: it starts closed when the subscription takes events again (its downstream tried at once). */
     void reset() {
         if (breaker.getState() != CircuitBreaker.State.DISABLED && breaker.getState() != CircuitBreaker.State.CLOSED) {
-            breaker.transitionToClosedState();
+            resetting = true;
+            try {
+                breaker.transitionToClosedState();
+            } finally {
+                resetting = false;
+            }
         }
     }
 

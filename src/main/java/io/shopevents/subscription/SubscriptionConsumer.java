@@ -42,8 +42,14 @@ public class SubscriptionConsumer extends DefaultConsumer {
     private FailureStreak streak;
     /** When the message taken last had entered the queue (for the age of the oldest waiting message). */
     private volatile Instant lastTakenEnqueuedAt;
-    /** Events this instance sent to a retry queue and has not taken back yet, with when they were published. */
-    private final Map<EventKey, Instant> retrying = new ConcurrentHashMap<>();
+    /** Events this instance sent to a retry queue: when they were published, and when they are due back in the queue. */
+    private final Map<EventKey, Retrying> retrying = new ConcurrentHashMap<>();
+
+    private record Retrying(Instant publishedAt, Instant dueBack) {
+    }
+
+    /** How long after its due time an event not taken back here is forgotten (another instance took it). */
+    private static final Duration FORGET_AFTER = Duration.ofHours(1);
     private volatile Instant startedAt;
 
     SubscriptionConsumer(SubscriptionEndpoint endpoint, Processor processor) {
@@ -211,9 +217,13 @@ public class SubscriptionConsumer extends DefaultConsumer {
 
     /** What the control poll read (at {@code readAt}, System.nanoTime()): its row, and how far ahead its next slot lies. */
     void controlled(SubscriptionControls.Control row, Duration ahead, long readAt) {
+        ConsumerSwitch s = consumerSwitch;
+        if (s == null) {
+            return; // still starting: it reads its row itself
+        }
         streak.seen(row);
         pace.ahead(ahead);
-        consumerSwitch.controlled(row, readAt);
+        s.controlled(row, readAt);
     }
 
     /** Its control row while it is paused; null while it is not. */
@@ -226,7 +236,11 @@ public class SubscriptionConsumer extends DefaultConsumer {
     public Instant waitingUntil() {
         ConsumerSwitch s = consumerSwitch;
         ConsumerSwitch.Gate gate = s == null ? null : s.gate();
-        return gate == null ? null : gate.until();
+        Instant until = gate == null ? null : gate.until();
+        Pace p = pace;
+        Duration heldBack = p == null ? Duration.ZERO : p.heldBack();
+        Instant asked = heldBack.isZero() ? null : Instant.now().plus(heldBack);
+        return until == null || (asked != null && asked.isAfter(until)) ? asked : until;
     }
 
     Pace pace() {
@@ -253,9 +267,9 @@ public class SubscriptionConsumer extends DefaultConsumer {
         lastTakenEnqueuedAt = enqueuedAt;
     }
 
-    /** The event is waiting in a retry queue (retried, or parked while the circuit is open). */
-    void retrying(EventKey event, Instant publishedAt) {
-        retrying.put(event, publishedAt == null ? Instant.now() : publishedAt);
+    /** The event is waiting in a retry queue (retried, or parked) for this long. */
+    void retrying(EventKey event, Instant publishedAt, Duration delay) {
+        retrying.put(event, new Retrying(publishedAt == null ? Instant.now() : publishedAt, Instant.now().plus(delay)));
     }
 
     /** The event is back from its retry queue. */
@@ -269,14 +283,21 @@ public class SubscriptionConsumer extends DefaultConsumer {
         return l == null ? 0 : l.held();
     }
 
-    /** Events waiting in the retry queues for this subscription (sent there by this instance). */
+    /**
+     * Events waiting in a retry queue for this subscription (sent there by this instance); once due
+     * back they wait in its queue and count as waiting there, not here.
+     */
     public int retryingCount() {
-        return retrying.size();
+        Instant now = Instant.now();
+        retrying.values().removeIf(r -> r.dueBack().plus(FORGET_AFTER).isBefore(now));
+        return (int) retrying.values().stream().filter(r -> r.dueBack().isAfter(now)).count();
     }
 
     /** When the oldest event waiting in a retry queue for this subscription was published; null when none waits. */
     public Instant oldestRetryingSince() {
-        return retrying.values().stream().min(Instant::compareTo).orElse(null);
+        Instant now = Instant.now();
+        return retrying.values().stream().filter(r -> r.dueBack().isAfter(now)).map(Retrying::publishedAt)
+                .min(Instant::compareTo).orElse(null);
     }
 
     /**

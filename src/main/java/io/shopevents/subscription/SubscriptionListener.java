@@ -296,8 +296,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             return;
         }
         delivery.outcome = Delivery.Outcome.PARK;
-        delivery.parkFor = gate.until() == null ? parkingDelay()
-                : retry.delayAfter(1, Duration.between(java.time.Instant.now(), gate.until()));
+        delivery.parkFor = gate.until() == null ? parkingDelay() : atMost(Duration.between(java.time.Instant.now(), gate.until()));
     }
 
     private void applyOne(Delivery delivery) {
@@ -403,7 +402,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                         holdForNextAttempt(delivery, retryDelay(delivery), true);
                     } else {
                         retry(delivery, channel);
-                        consumer.retrying(key(event), event.time());
+                        consumer.retrying(key(event), event.time(), retryDelay(delivery));
                     }
                 }
                 case PARK -> {
@@ -415,8 +414,9 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                     } else if (holds != null && delivery.orderKey != null) {
                         holdForNextAttempt(delivery, parkingDelay(), false);
                     } else {
-                        park(delivery, channel, delivery.parkFor == null ? parkingDelay() : delivery.parkFor);
-                        consumer.retrying(key(event), event.time());
+                        Duration parked = delivery.parkFor == null ? parkingDelay() : delivery.parkFor;
+                        park(delivery, channel, parked);
+                        consumer.retrying(key(event), event.time(), parked);
                     }
                 }
                 case TO_APPLY -> throw new IllegalStateException("not applied: " + delivery.what);
@@ -528,9 +528,13 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
      * by the time the subscription takes messages again, where it waits while the circuit is open.
      */
     private Duration parkingDelay() {
-        Duration openFor = circuit.openFor();
+        return atMost(circuit.openFor());
+    }
+
+    /** The longest retry delay within this wait (else the shortest): back in the queue by its end, to wait there. */
+    private Duration atMost(Duration wait) {
         List<Duration> delays = retry.getDelays();
-        return delays.stream().filter(d -> d.compareTo(openFor) <= 0).max(Duration::compareTo)
+        return delays.stream().filter(d -> d.compareTo(wait) <= 0).max(Duration::compareTo)
                 .orElseGet(() -> delays.stream().min(Duration::compareTo).orElseThrow());
     }
 

@@ -127,7 +127,7 @@ public class SubscriptionProperties {
      * every attempt for {@code after}, or {@code afterFailures} attempts in a row (0: only the
      * time counts). Its events then wait in its queue until an operator resumes it. The default
      * time is below what the default retry schedule takes to use up an event's attempts (about
-     * 3.8 hours), so a downstream that is down pauses its subscription before anything is
+     * 3.2 hours: eleven waits), so a downstream that is down pauses its subscription before anything is
      * dead-lettered; a subscription route may set its own (pauseAfter, pauseAfterFailures).
      */
     public static class Pause {
