@@ -59,7 +59,7 @@ class OpenApiIT extends IntegrationTest {
         SwaggerParseResult result = new OpenAPIV3Parser().readContents(served, null, options);
 
         assertThat(result.getMessages()).as("swagger-parser's findings").isEmpty();
-        assertThat(result.getOpenAPI().getPaths()).hasSize(17);
+        assertThat(result.getOpenAPI().getPaths()).hasSize(18);
     }
 
     @Test

@@ -178,6 +178,7 @@ class WebhookOperationsIT extends IntegrationTest {
     @Test
     void pausingIsRefusedClearly() {
         assertProblem(post("/api/subscriptions/no-such-thing/pause", "application/json", ""), 404);
+        assertProblem(get("/api/subscriptions/no-such-thing"), 404);
         assertProblem(post("/api/subscriptions/Not_A_Name/pause", "application/json", ""), 400);
         assertProblem(post("/api/subscriptions/welcome-mail/pause", "application/json", "{\"why\":\"x\"}"), 400);
         assertProblem(post("/api/subscriptions/welcome-mail/pause", "application/json", "{\"reason\":\"a\\nb\"}"), 400);
@@ -276,6 +277,10 @@ class WebhookOperationsIT extends IntegrationTest {
             assertThat(postJson("/api/orders", "{\"orderId\":\"" + unique("slowed") + "\",\"userId\":\"u\",\"orderTotal\":1}")
                     .statusCode()).isEqualTo(202);
         }
+        // while it holds back, the subscription says so
+        JsonNode waiting = await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .until(() -> subscription("test-ops-slowed"), s -> s.get("state").asText().equals("WAITING"));
+        assertThat(java.time.Instant.parse(waiting.get("waitingUntil").asText())).isAfter(java.time.Instant.now().minusSeconds(1));
         await().atMost(WAIT).until(() -> slowedArrivals.size() >= before + 7);
         long refusedAt = answered429.get();
         assertThat(refusedAt).isPositive();
@@ -287,12 +292,16 @@ class WebhookOperationsIT extends IntegrationTest {
     // --- what the service tells and keeps
 
     private JsonNode subscription(String name) {
+        HttpResponse<String> one = get("/api/subscriptions/" + name);
+        assertThat(one.statusCode()).as(one.body()).isEqualTo(200);
+        JsonNode listed = null;
         for (JsonNode s : json(get("/api/subscriptions").body()).get("subscriptions")) {
             if (s.get("name").asText().equals(name)) {
-                return s;
+                listed = s;
             }
         }
-        throw new AssertionError("no subscription " + name);
+        assertThat(listed).as("in the list").isNotNull();
+        return json(one.body());
     }
 
     private List<JsonNode> deliveries(String query) {

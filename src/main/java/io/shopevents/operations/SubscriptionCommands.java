@@ -18,7 +18,8 @@ import org.springframework.stereotype.Component;
 /**
  * POST /api/subscriptions/{name}/pause and .../resume: an operator stops a subscription taking
  * events (they wait in its queue), on every instance, and starts it again. Both answer the
- * subscription as GET /api/subscriptions shows it; doing either twice changes nothing more.
+ * subscription as GET /api/subscriptions/{name} shows it; doing either twice changes nothing more
+ * (a pause of a paused subscription keeps the first pause's reason).
  */
 @Component("subscriptionCommands")
 public class SubscriptionCommands {
@@ -39,6 +40,12 @@ public class SubscriptionCommands {
         this.view = view;
         this.pathParameters = pathParameters;
         this.mapper = mapper;
+    }
+
+    /** GET /api/subscriptions/{name}: the subscription as the list shows it. */
+    public SubscriptionsView.SubscriptionInfo view(@Header("name") String rawName) {
+        String name = running(rawName);
+        return view.one(name).orElseThrow(() -> gone(name));
     }
 
     public SubscriptionsView.SubscriptionInfo pause(@Header("name") String rawName, @Body byte[] body) {
