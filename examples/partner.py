@@ -3,8 +3,8 @@
 204 and prints it, one line a call. Python 3, nothing to install.
 
     python3 examples/partner.py 9090          # answers 204
-    python3 examples/partner.py 9090 down     # answers 503, as a partner that is down
-    python3 examples/partner.py 9090 busy     # answers 429 with Retry-After: 10
+    python3 examples/partner.py 9090 down     # answers 503 "down for maintenance", as a partner that is down
+    python3 examples/partner.py 9090 busy     # answers 429 "slow down" with Retry-After: 10
 """
 import json
 import sys
@@ -24,13 +24,15 @@ class Partner(BaseHTTPRequestHandler):
         except ValueError:
             what = f"{len(body)} bytes"
         status = {"down": 503, "busy": 429}.get(MODE, 204)
+        answer = {503: b"down for maintenance", 429: b"slow down"}.get(status, b"")
         now = datetime.now(timezone.utc).strftime("%H:%M:%S.%f")[:-3]
         print(f"{now} {self.path} webhook-id={self.headers.get('webhook-id')} {what} -> {status}", flush=True)
         self.send_response(status)
         if status == 429:
             self.send_header("Retry-After", "10")
-        self.send_header("Content-Length", "0")
+        self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
+        self.wfile.write(answer)
 
     def log_message(self, *args):
         pass
