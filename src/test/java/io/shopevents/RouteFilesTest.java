@@ -178,6 +178,34 @@ class RouteFilesTest {
     }
 
     @Test
+    void badNumbersAndDurationsWithoutUnitAreReportedWithFileAndLine(@TempDir Path dir) throws IOException {
+        Path broken = write(dir, "broken-numbers.yaml", """
+                - route:
+                    id: broken
+                    from:
+                      uri: subscription:broken
+                      parameters:
+                        types: order_placed
+                        pauseAfterFailures: abc
+                        maxAttempts: 1.5
+                        batchWait: 0
+                        consumers: -1
+                        pauseAfter: 30m,1h
+                        retryDelays: 10
+                      steps:
+                        - log: hello
+                """);
+
+        assertThat(check.problems(broken)).satisfiesExactlyInAnyOrder(
+                p -> assertThat(p).startsWith(broken + ":7: ").contains("pauseAfterFailures is a whole number from 0").contains("'abc'"),
+                p -> assertThat(p).startsWith(broken + ":8: ").contains("maxAttempts is a whole number from 1").contains("'1.5'"),
+                p -> assertThat(p).startsWith(broken + ":9: ").contains("batchWait").contains("(ms)"),
+                p -> assertThat(p).startsWith(broken + ":10: ").contains("consumers").contains("'-1'"),
+                p -> assertThat(p).startsWith(broken + ":11: ").contains("pauseAfter is one duration").contains("'30m,1h'"),
+                p -> assertThat(p).startsWith(broken + ":12: ").contains("'10' needs a unit (such as 10s or 10ms)"));
+    }
+
+    @Test
     void badJqInTheUriOrInAStepIsReportedWithFileAndLine(@TempDir Path dir) throws IOException {
         Path broken = write(dir, "broken-jq.yaml", """
                 - route:

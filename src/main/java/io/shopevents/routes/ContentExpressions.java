@@ -98,7 +98,7 @@ final class ContentExpressions {
         if (jq != null) {
             compile("jq", jq, camel).ifPresent(problem -> problems.add(where("jq", pointer, parameters), "jq '" + jq + "': " + problem));
         }
-        for (String name : List.of("rateLimit", "retryDelays", "pauseAfter", "orderBy")) {
+        for (String name : SubscriptionEndpoint.CHECKED_OPTIONS) {
             String value = option(name, parameters, query);
             // a Kamelet's {{placeholder}} is its parameter's, checked where the Kamelet is used
             if (value != null && !value.isBlank() && !value.contains("{{")) {

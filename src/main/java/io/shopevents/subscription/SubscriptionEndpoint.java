@@ -53,10 +53,14 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
         return (SubscriptionComponent) super.getComponent();
     }
 
+    /** The options checked with the route file, before it runs: those {@link #problem} knows. */
+    public static final List<String> CHECKED_OPTIONS = List.of("rateLimit", "retryDelays", "pauseAfter", "orderBy",
+            "consumers", "prefetch", "maxAttempts", "batchSize", "batchWait", "pauseAfterFailures");
+
     /**
-     * What is wrong with the value of one of the options a route file writes as text (rateLimit,
-     * retryDelays, pauseAfter, orderBy); null when nothing is. For the check of a route file
-     * before it runs, which names its file and line.
+     * What is wrong with the value of one of {@link #CHECKED_OPTIONS} as a route file writes it;
+     * null when nothing is. For the check of a route file before it runs, which names its file and
+     * line (the endpoint's own checks, when it starts, only say "failed to start").
      */
     public static String problem(String option, String value) {
         try {
@@ -67,12 +71,22 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
                     return problem == null ? null : "retryDelays: " + problem;
                 }
                 case "pauseAfter" -> {
-                    if (durations(option, value).get(0).isNegative()) {
-                        return "pauseAfter is a duration such as 30m or 2h (0: never for time)";
+                    List<Duration> after = durations(option, value);
+                    if (after.size() != 1 || after.get(0).isNegative()) {
+                        return "pauseAfter is one duration such as 30m or 2h (0: never for time), not '" + value.strip() + "'";
                     }
                 }
                 case "orderBy" -> {
                     return OrderedHolds.problem(value.strip());
+                }
+                case "consumers", "prefetch", "maxAttempts", "batchSize" -> {
+                    return whole(option, value, 1, 100_000);
+                }
+                case "batchWait" -> {
+                    return whole(option, value, 1, 10_000);
+                }
+                case "pauseAfterFailures" -> {
+                    return whole(option, value, 0, 1_000_000);
                 }
                 default -> {
                     return null;
@@ -82,6 +96,15 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
         } catch (IllegalArgumentException e) {
             return e.getMessage();
         }
+    }
+
+    private static String whole(String option, String value, int least, int most) {
+        String digits = value.strip();
+        if (digits.matches("[0-9]{1,9}") && Integer.parseInt(digits) >= least && Integer.parseInt(digits) <= most) {
+            return null;
+        }
+        return option + " is a whole number from " + least + " to " + most + (option.equals("batchWait") ? " (ms)" : "")
+                + ", not '" + value.strip() + "'";
     }
 
     /** Validates the options, naming the route file's mistake; the subscription they make. */
@@ -125,8 +148,12 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
         if (delaysProblem != null) {
             throw new IllegalArgumentException("subscription:" + name + ": retryDelays: " + delaysProblem);
         }
+        String pauseProblem = pauseAfter == null || pauseAfter.isBlank() ? null : problem("pauseAfter", pauseAfter);
+        if (pauseProblem != null) {
+            throw new IllegalArgumentException("subscription:" + name + ": " + pauseProblem);
+        }
         Duration chosenPauseAfter = pauseAfter == null || pauseAfter.isBlank() ? defaults.getPause().getAfter()
-                : option(() -> durations("pauseAfter", pauseAfter).get(0));
+                : durations("pauseAfter", pauseAfter).get(0);
         int chosenPauseFailures = pauseAfterFailures == null ? defaults.getPause().getAfterFailures() : pauseAfterFailures;
         if (chosenPauseAfter.isNegative() || chosenPauseFailures < 0) {
             throw new IllegalArgumentException("subscription:" + name + ": pauseAfter is a duration (such as 30m or 2h)"
@@ -161,12 +188,20 @@ public class SubscriptionEndpoint extends DefaultEndpoint {
         }
     }
 
-    /** 1s,30s,2m: durations as Spring Boot reads them (ms, s, m, h, d; ISO-8601 too). */
+    /**
+     * 1s,30s,2m: durations as Spring Boot reads them (ms, s, m, h, d; ISO-8601 too), each with its
+     * unit: Spring Boot would read a bare 10 as 10 ms, which no one writing a route file means.
+     */
     public static List<Duration> durations(String option, String text) {
         List<Duration> parsed = new ArrayList<>();
-        for (String part : text.split(",")) {
+        for (String part : text.split(",", -1)) {
+            String one = part.strip();
+            if (one.matches("[0-9]+") && !one.matches("0+")) {
+                throw new IllegalArgumentException(option + ": '" + one + "' needs a unit (such as " + one + "s or "
+                        + one + "ms)");
+            }
             try {
-                parsed.add(DurationStyle.detectAndParse(part.strip()));
+                parsed.add(DurationStyle.detectAndParse(one));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(option + ": '" + part.strip() + "' is not a duration (such as 500ms,"
                         + " 30s, 10m or 2h)");
