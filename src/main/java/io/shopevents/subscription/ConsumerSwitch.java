@@ -34,6 +34,8 @@ final class ConsumerSwitch {
     private final Subscription subscription;
     private final SimpleMessageListenerContainer container;
     private final SubscriptionCircuit circuit;
+    /** A wait at most this long goes on with the consumer running, its messages held in place (ordered). */
+    private final Duration waitsInPlace;
     private final ScheduledExecutorService actions;
     private final AtomicBoolean handingBack = new AtomicBoolean();
     /** Its control row while it is paused (on any instance); null while it is not. */
@@ -45,10 +47,11 @@ final class ConsumerSwitch {
     private volatile boolean stopped;
 
     ConsumerSwitch(Subscription subscription, SimpleMessageListenerContainer container, SubscriptionCircuit circuit,
-                   SubscriptionControls.Control control) {
+                   SubscriptionControls.Control control, Duration waitsInPlace) {
         this.subscription = subscription;
         this.container = container;
         this.circuit = circuit;
+        this.waitsInPlace = waitsInPlace;
         this.pause = control != null && control.paused() ? control : null;
         this.actions = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, subscription.name() + "-control"));
     }
@@ -85,8 +88,15 @@ final class ConsumerSwitch {
     }
 
     private boolean shouldRun() {
-        // ordered: an open circuit parks the events in place
-        return !stopped && gate() == null && (subscription.ordered() || !circuit.isOpen());
+        if (stopped) {
+            return false;
+        }
+        Gate gate = gate();
+        // ordered: an open circuit, or a wait short enough, holds the events in place (a return to
+        // the queue counts towards its delivery limit); a pause, or a longer wait, hands them back
+        boolean waitsInPlace = gate != null && gate.until() != null
+                && Duration.between(Instant.now(), gate.until()).compareTo(this.waitsInPlace) < 0;
+        return (gate == null || waitsInPlace) && (subscription.ordered() || !circuit.isOpen());
     }
 
     /** Starts or stops the container as the circuit, a pause and a wait say. */

@@ -106,7 +106,8 @@ final class Delivery {
     }
 
     /** RETURN: not taken now (paused, or waiting for its pace); an ordered subscription's consumer hands it back. */
-    enum Outcome { TO_APPLY, APPLIED, SKIPPED, FAILED, REFUSED, PARK, FILTERED, HELD, RETURN }
+    /** WAIT: held in place until the subscription's wait ends (ordered); RETURN: handed back to the queue (ordered). */
+    enum Outcome { TO_APPLY, APPLIED, SKIPPED, FAILED, REFUSED, PARK, FILTERED, HELD, WAIT, RETURN }
 
     /** NONE: held, unacknowledged, for a later attempt in place (or until the consumer stops). */
     enum Ack { ACK, REQUEUE, REJECT, NONE }

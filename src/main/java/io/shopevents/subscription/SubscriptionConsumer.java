@@ -120,7 +120,9 @@ public class SubscriptionConsumer extends DefaultConsumer {
                 });
         listener = new SubscriptionListener(this, component, circuit);
         container = newContainer(listener);
-        consumerSwitch = new ConsumerSwitch(subscription, container, circuit, control);
+        consumerSwitch = new ConsumerSwitch(subscription, container, circuit, control,
+                // half the hold limit: a message received just before still may wait that long in place
+                subscription.ordered() ? component.properties.getOrderedHoldLimit().dividedBy(2) : Duration.ZERO);
         consumerSwitch.start();
         metrics.register();
         log.info("subscription {} consumes {} (types {}, {}{}) with {} consumers, prefetch {}, batches of up to {} within {} ms",

@@ -286,17 +286,25 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
     }
 
     /**
-     * The subscription takes no events now (paused, or waiting for its pace): an ordered one leaves
-     * the message unacknowledged, and its consumer hands everything back in order by stopping; any
-     * other parks it in a retry queue (no attempt used), whence it returns to wait in its queue.
+     * The subscription takes no events now (paused, or waiting for its pace). An ordered one holds
+     * the message in place until the wait ends (a return to the queue would count as a delivery
+     * towards its x-delivery-limit, once per wait); paused, or with the hold over its limit, it
+     * leaves it unacknowledged, and its consumer hands everything back in order by stopping. Any
+     * other message parks in a retry queue (no attempt used), whence it returns to wait in its queue.
      */
     private void sendBack(Delivery delivery, ConsumerSwitch.Gate gate) {
-        if (holds != null) {
-            delivery.outcome = Delivery.Outcome.RETURN;
+        Duration wait = gate.until() == null ? null : Duration.between(java.time.Instant.now(), gate.until());
+        if (holds != null && delivery.orderKey != null) {
+            if (wait != null && holds.mayWait(delivery, wait)) {
+                delivery.outcome = Delivery.Outcome.WAIT;
+                delivery.parkFor = wait;
+            } else {
+                delivery.outcome = Delivery.Outcome.RETURN;
+            }
             return;
         }
         delivery.outcome = Delivery.Outcome.PARK;
-        delivery.parkFor = gate.until() == null ? parkingDelay() : atMost(Duration.between(java.time.Instant.now(), gate.until()));
+        delivery.parkFor = wait == null ? parkingDelay() : atMost(wait);
     }
 
     private void applyOne(Delivery delivery) {
@@ -387,6 +395,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                     consumer.handBack();
                     consumer.metricsOutcome("returned");
                 }
+                case WAIT -> holdForNextAttempt(delivery, delivery.parkFor, false);
                 case HELD -> {
                     // behind its key's first held event (or, if that one was settled meanwhile, attempted at once)
                     holds.hold(delivery.orderKey, delivery, Duration.ZERO, this::attemptHeld);
@@ -475,8 +484,9 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
      */
     private void attemptHeld(String key) {
         synchronized (holds) {
-            if (consumer.gate() != null) {
-                return; // paused or waiting: its consumer stops, and the broker has what is held back, in order
+            ConsumerSwitch.Gate gate = consumer.gate();
+            if (gate != null && gate.until() == null) {
+                return; // paused: its consumer stops, and the broker has what is held back, in order
             }
             Channel channel = holds.openChannel();
             Delivery first = holds.first(key);
