@@ -3,6 +3,7 @@ package io.shopevents.deadletters;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shopevents.api.BadRequestException;
+import io.shopevents.api.QueryParameters;
 import io.shopevents.subscription.Subscription;
 import io.swagger.v3.oas.annotations.media.Schema;
 import org.apache.camel.Body;
@@ -96,7 +97,7 @@ public class DeadLetters {
 
     /** Up to limit dead letters (of the subscription, if one is named), oldest first; the queue is left as it was. */
     public Listing list(@Header("subscription") String subscription, @Header("limit") String limit) {
-        int max = limit(limit, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT);
+        int max = QueryParameters.limit(limit, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT);
         String wanted = subscriptionParameter(subscription);
         return scans.withEveryLetter(scan -> {
             List<DeadLetter> matching = scan.letters().stream().filter(h -> matches(h, wanted)).map(DeadLetterScan.Held::letter).toList();
@@ -112,7 +113,7 @@ public class DeadLetters {
     public Replayed replay(@Header("subscription") String subscription, @Header("limit") String limit, @Body byte[] body) {
         String wanted = subscriptionParameter(subscription);
         Set<String> ids = ids(body);
-        Integer max = limit == null || limit.isBlank() ? null : limit(limit, 0, Integer.MAX_VALUE);
+        Integer max = limit == null || limit.isBlank() ? null : QueryParameters.limit(limit, 0, Integer.MAX_VALUE);
         Instant deadline = Instant.now().plus(timeLimit);
         return scans.withEveryLetter(scan -> {
             List<DeadLetterScan.Held> chosen = scan.letters().stream()
@@ -175,20 +176,5 @@ public class DeadLetters {
             throw new BadRequestException("subscription must be a subscription's name (lower case letters, digits, '-')");
         }
         return subscription;
-    }
-
-    private static int limit(String value, int byDefault, int max) {
-        if (value == null || value.isBlank()) {
-            return byDefault;
-        }
-        try {
-            int limit = Integer.parseInt(value.strip());
-            if (limit < 1 || limit > max) {
-                throw new BadRequestException("limit must be between 1 and " + max);
-            }
-            return limit;
-        } catch (NumberFormatException e) {
-            throw new BadRequestException("limit must be a whole number, not '" + value + "'");
-        }
     }
 }

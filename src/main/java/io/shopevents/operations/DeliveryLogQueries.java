@@ -2,6 +2,7 @@ package io.shopevents.operations;
 
 import io.shopevents.api.BadRequestException;
 import io.shopevents.api.PathParameters;
+import io.shopevents.api.QueryParameters;
 import io.shopevents.store.DeliveryLog;
 import io.shopevents.subscription.Subscription;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -81,7 +82,7 @@ public class DeliveryLogQueries {
                 throw new BadRequestException("status is delivered, failed, refused or an HTTP status such as 429, not '" + wanted + "'");
             }
         }
-        int size = pageSize(limit);
+        int size = QueryParameters.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
         Instant fromTime = from == null || from.isBlank() ? null : instant("from", from.strip());
         Instant beforeTime = null;
         Long beforeId = null;
@@ -90,7 +91,7 @@ public class DeliveryLogQueries {
             beforeTime = instant("cursor", parts[0]);
             beforeId = Long.valueOf(parts[1]);
         }
-        String event = eventId == null || eventId.isEmpty() ? null : eventId;
+        String event = QueryParameters.text("eventId", eventId);
         List<DeliveryLog.Attempt> attempts = log.find(new DeliveryLog.Query(name, event, outcome, code, fromTime,
                 beforeTime, beforeId, size + 1));
         List<Delivery> page = attempts.stream().limit(size).map(DeliveryLogQueries::delivery).toList();
@@ -113,21 +114,6 @@ public class DeliveryLogQueries {
     private static Delivery delivery(DeliveryLog.Attempt a) {
         return new Delivery(a.eventId(), a.eventSource(), a.eventType(), a.attempt(), a.attemptedAt().toString(), a.webhook(),
                 a.status(), a.outcome(), a.durationMs(), a.response());
-    }
-
-    private static int pageSize(String limit) {
-        if (limit == null || limit.isBlank()) {
-            return DEFAULT_LIMIT;
-        }
-        try {
-            int size = Integer.parseInt(limit.strip());
-            if (size >= 1 && size <= MAX_LIMIT) {
-                return size;
-            }
-        } catch (NumberFormatException e) {
-            // said below
-        }
-        throw new BadRequestException("limit is a number from 1 to " + MAX_LIMIT);
     }
 
     private static String encodeCursor(DeliveryLog.Attempt last) {

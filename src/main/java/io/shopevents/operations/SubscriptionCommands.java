@@ -7,6 +7,7 @@ import io.shopevents.api.NotFoundException;
 import io.shopevents.api.PathParameters;
 import io.shopevents.event.InvalidEventException;
 import io.shopevents.event.JsonDocuments;
+import io.shopevents.event.TextRules;
 import io.shopevents.subscription.Pauses;
 import io.shopevents.subscription.Subscription;
 import io.shopevents.subscription.SubscriptionsView;
@@ -93,7 +94,7 @@ public class SubscriptionCommands {
             return null;
         }
         if (!reason.isTextual() || reason.asText().codePointCount(0, reason.asText().length()) > REASON
-                || reason.asText().codePoints().anyMatch(Character::isISOControl)) {
+                || TextRules.hasControlCharacter(reason.asText())) {
             throw new BadRequestException("reason must be a text of at most 500 characters, without control characters");
         }
         return reason.asText().strip();
