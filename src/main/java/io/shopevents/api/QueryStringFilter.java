@@ -17,8 +17,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A query string with a malformed percent-escape (?cursor=%%%) answers 400: Tomcat drops such a parameter without a word, so the call would be answered as if it had
- * not been given (the delivery log's first page for a broken cursor).
+ * A query string with a malformed percent-escape (?cursor=%%%) answers 400: Tomcat drops such a
+ * parameter without a word, so the call would be answered as if it had not been given (the
+ * delivery log's first page for a broken cursor).
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 20)

@@ -115,6 +115,19 @@ public abstract class IntegrationTest {
         }
     }
 
+    /**
+     * A GET whose target goes on the wire as written (java.net.URI would refuse or tidy it up),
+     * with the all-scopes key and these extra header lines ("Name: value\r\n" each); the whole answer.
+     */
+    protected String rawGet(String target, String extraHeaders) throws IOException {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + ALL_SCOPES_KEY
+                    + "\r\n" + extraHeaders + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
     /** The API's address for /api paths, the management port's for /actuator. */
     protected URI uri(String path) {
         return URI.create("http://127.0.0.1:" + (path.startsWith("/actuator") ? managementPort : port) + path);
