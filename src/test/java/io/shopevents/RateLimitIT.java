@@ -41,7 +41,8 @@ import static org.awaitility.Awaitility.await;
  * once. The partner enforces "5 calls a second" as partners usually do (a token bucket of 5
  * refilled at 5 a second, 429 past it): it never has to refuse a call, both instances deliver,
  * the burst takes the 40 s the limit allows, and every event arrives once. Then the partner
- * answers one call 429 with Retry-After: 3, and neither instance calls it for those 3 s.
+ * answers one call 429 with Retry-After: 3, and neither instance calls it for those 3 s; then
+ * with Retry-After: 3600, and a resume on one instance ends that wait on both.
  */
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class RateLimitIT {
@@ -60,6 +61,10 @@ class RateLimitIT {
     /** The next call is answered 429 with Retry-After: 3, once; when that answer went (ms). */
     private static final java.util.concurrent.atomic.AtomicBoolean tooManyNext = new java.util.concurrent.atomic.AtomicBoolean();
     private static final java.util.concurrent.atomic.AtomicLong answeredTooMany = new java.util.concurrent.atomic.AtomicLong();
+    /** The Retry-After of that answer, in seconds. */
+    private static volatile String retryAfter = "3";
+    private static final String LOCAL_KEY = "local-dev-key-0123456789";
+    private static final java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
     private static final TokenBucket partnersLimit = new TokenBucket(PER_SECOND, PER_SECOND);
     private static HttpServer receiver;
     private static String schema;
@@ -155,7 +160,7 @@ class RateLimitIT {
             boolean within = partnersLimit.take();
             JsonNode event = mapper.readTree(exchange.getRequestBody());
             if (tooManyNext.compareAndSet(true, false)) {
-                exchange.getResponseHeaders().add("Retry-After", "3");
+                exchange.getResponseHeaders().add("Retry-After", retryAfter);
                 answeredTooMany.set(System.currentTimeMillis());
                 exchange.sendResponseHeaders(429, -1);
                 return;
@@ -220,6 +225,40 @@ class RateLimitIT {
                 .filter(t -> t > refusedAt && t < refusedAt + 2_900).count();
         assertThat(within).as("calls within 3 s of the 429").isLessThanOrEqualTo(4);
         assertThat(ids).allSatisfy(id -> assertThat(delivered.get(id).get()).as(id).isEqualTo(1));
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(3)
+    void aResumeOnOneInstanceEndsAnHoursWaitOnBoth() throws Exception {
+        retryAfter = "3600";
+        answeredTooMany.set(0);
+        tooManyNext.set(true);
+        List<String> ids = publish(10, "H");
+        // the partner asked for an hour: both instances wait (the one that heard it, the other through the schedule)
+        for (AppProcess instance : List.of(one, two)) {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> "WAITING".equals(subscription(instance, "GET").get("state").asText()));
+        }
+
+        JsonNode resumed = subscription(two, "POST");
+        assertThat(resumed.get("state").asText()).isNotEqualTo("WAITING");
+        // the other instance follows within its control poll, and every event goes, once
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(250))
+                .until(() -> !"WAITING".equals(subscription(one, "GET").get("state").asText()));
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+                .until(() -> ids.stream().allMatch(delivered::containsKey));
+        assertThat(ids).allSatisfy(id -> assertThat(delivered.get(id).get()).as(id).isEqualTo(1));
+    }
+
+    /** The subscription as this instance has it (GET), or after resuming it there (POST). */
+    private static JsonNode subscription(AppProcess instance, String method) throws Exception {
+        java.net.URI uri = instance.uri("/api/subscriptions/" + NAME + (method.equals("POST") ? "/resume" : ""));
+        java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(uri).header("X-API-Key", LOCAL_KEY)
+                .timeout(Duration.ofSeconds(20));
+        request = method.equals("POST") ? request.POST(java.net.http.HttpRequest.BodyPublishers.noBody()) : request.GET();
+        java.net.http.HttpResponse<String> answer = http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        return mapper.readTree(answer.body());
     }
 
     /** Publishes events straight to the exchange, confirmed; their ids. */

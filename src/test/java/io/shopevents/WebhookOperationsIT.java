@@ -22,6 +22,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +50,7 @@ class WebhookOperationsIT extends IntegrationTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final String SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     private static final List<String> ROUTES = List.of("test-ops-pausing", "test-ops-twice", "test-ops-flip",
-            "test-ops-slowed", "test-ops-alerts");
+            "test-ops-slowed", "test-ops-held", "test-ops-alerts");
 
     /** The partner of test-ops-pausing: answers 503 while down. */
     private static final AtomicBoolean partnerDown = new AtomicBoolean();
@@ -64,6 +65,9 @@ class WebhookOperationsIT extends IntegrationTest {
     private static final AtomicLong answered429 = new AtomicLong();
     private static final AtomicBoolean slowDownNext = new AtomicBoolean();
     private static final List<JsonNode> operational = new CopyOnWriteArrayList<>();
+    /** The partner of test-ops-held: asks for an hour's wait once, then takes every call. */
+    private static final AtomicBoolean askedForAnHour = new AtomicBoolean();
+    private static final Set<String> heldTaken = ConcurrentHashMap.newKeySet();
     private static final HttpServer receiver = startReceiver();
     private static final Path routes = routesWithWebhooks();
 
@@ -298,6 +302,24 @@ class WebhookOperationsIT extends IntegrationTest {
         assertThat(early).as("calls within 2 s of the 429").isLessThanOrEqualTo(1);
     }
 
+    @Test
+    void aResumeEndsTheWaitAPartnerAskedFor() {
+        String userId = unique("held");
+        assertThat(postJson("/api/users", "{\"userId\":\"" + userId + "\",\"username\":\"Held\",\"email\":\""
+                + userId + "@example.com\"}").statusCode()).isEqualTo(202);
+        // the partner asked for an hour: the subscription waits, its event in its queue
+        JsonNode waiting = await().atMost(WAIT).until(() -> subscription("test-ops-held"),
+                s -> s.get("state").asText().equals("WAITING"));
+        assertThat(Instant.parse(waiting.get("waitingUntil").asText())).isAfter(Instant.now().plus(Duration.ofMinutes(50)));
+
+        // the operator knows better
+        HttpResponse<String> resumed = post("/api/subscriptions/test-ops-held/resume", "application/json", "");
+        assertThat(resumed.statusCode()).as(resumed.body()).isEqualTo(200);
+        assertThat(json(resumed.body()).get("state").asText()).isEqualTo("TAKING");
+        assertThat(json(resumed.body()).get("waitingUntil").isNull()).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> heldTaken.contains(userId));
+    }
+
     // --- what the service tells and keeps
 
     private JsonNode subscription(String name) {
@@ -385,6 +407,15 @@ class WebhookOperationsIT extends IntegrationTest {
                     WebhookRoutes.answer(exchange, 204, "");
                 }
             }
+            case "/held" -> {
+                if (askedForAnHour.compareAndSet(false, true)) {
+                    exchange.getResponseHeaders().add("Retry-After", "3600");
+                    WebhookRoutes.answer(exchange, 503, "back in an hour");
+                    return;
+                }
+                heldTaken.add(event.at("/data/userId").asText());
+                WebhookRoutes.answer(exchange, 204, "");
+            }
             case "/ops" -> {
                 operational.add(event);
                 WebhookRoutes.answer(exchange, 204, "");
@@ -401,6 +432,7 @@ class WebhookOperationsIT extends IntegrationTest {
             webhook(copy, "test-ops-twice", "payment_processed", "/twice", "retryDelays: 400ms");
             webhook(copy, "test-ops-flip", "user_registered", "/flip");
             webhook(copy, "test-ops-slowed", "order_placed", "/slowed", "consumers: 2");
+            webhook(copy, "test-ops-held", "user_registered", "/held");
             webhook(copy, "test-ops-alerts", "shop.subscription.paused,shop.subscription.resumed,shop.delivery.exhausted,"
                     + "shop.delivery.recovered", "/ops");
             return copy;

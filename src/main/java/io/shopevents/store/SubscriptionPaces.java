@@ -68,6 +68,19 @@ public class SubscriptionPaces {
         });
     }
 
+    /**
+     * An operator's resume: a next slot more than {@code beyond} ahead (a downstream's Retry-After;
+     * a rate limit books no further than that) becomes now, for every instance.
+     */
+    public void endWait(String subscription, Duration beyond) {
+        own.executeWithoutResult(status -> {
+            Row row = lock(subscription);
+            if (row.nextSlot().isAfter(row.now().plus(beyond))) {
+                update(subscription, row.now());
+            }
+        });
+    }
+
     /** For each subscription whose next slot lies ahead, how far ahead it is. */
     public Map<String, Duration> ahead() {
         Map<String, Duration> ahead = new HashMap<>();

@@ -42,6 +42,8 @@ final class ConsumerSwitch {
     private volatile SubscriptionControls.Control pause;
     /** Its messages wait on the broker until then (a wait longer than shop.subscriptions.longest-hold). */
     private volatile Instant waitingUntil;
+    /** When it was set (System.nanoTime()). */
+    private long waitSetAt = System.nanoTime();
     /** When this instance last paused or resumed it (System.nanoTime()): a control poll read before that is out of date. */
     private volatile long changedAt = System.nanoTime();
     private volatile boolean stopped;
@@ -162,6 +164,7 @@ final class ConsumerSwitch {
     /** Resumed by hand, on this instance: it takes events again, its downstream tried at once. */
     void resumed() {
         pause = null;
+        waitingUntil = null;
         changedAt = System.nanoTime();
         circuit.reset();
         await(reconsider());
@@ -172,6 +175,7 @@ final class ConsumerSwitch {
         synchronized (this) {
             if (waitingUntil == null || until.isAfter(waitingUntil)) {
                 waitingUntil = until;
+                waitSetAt = System.nanoTime();
             }
         }
         log.info("subscription {} takes no events until {} (its rate limit or its downstream's Retry-After); they"
@@ -183,6 +187,27 @@ final class ConsumerSwitch {
         } catch (RejectedExecutionException e) {
             // stopping
         }
+    }
+
+    /**
+     * What the control poll read at {@code readAt} (System.nanoTime()): its wait lasts at most this
+     * long now (shorter when an operator ended it on another instance), unless it began since.
+     * True if that ended it early.
+     */
+    boolean waitAtMost(Duration left, long readAt) {
+        Instant until = Instant.now().plus(left);
+        boolean shorter;
+        synchronized (this) {
+            shorter = waitingUntil != null && readAt - waitSetAt > 0 && waitingUntil.isAfter(until.plusSeconds(1));
+            if (shorter) {
+                waitingUntil = left.isZero() ? null : until;
+            }
+        }
+        if (shorter) {
+            log.info("subscription {}: its wait ended early (resumed on another instance)", subscription.name());
+            reconsider();
+        }
+        return shorter;
     }
 
     /** What the control poll read at {@code readAt} (System.nanoTime()): whether the subscription is paused. */

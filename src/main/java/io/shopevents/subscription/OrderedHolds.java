@@ -162,6 +162,18 @@ final class OrderedHolds {
         }
     }
 
+    /** Every held key's next attempt now (an operator resumed the subscription). */
+    void attemptAllNow(Consumer<String> attempt) {
+        for (Map.Entry<String, Hold> entry : holds.entrySet()) {
+            cancel(entry.getValue());
+            try {
+                entry.getValue().next = attempts.schedule(() -> attempt.accept(entry.getKey()), 0, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                return; // stopping
+            }
+        }
+    }
+
     /** Events held now, the first of each key included. */
     int size() {
         return holds.values().stream().mapToInt(h -> h.waiting.size()).sum();

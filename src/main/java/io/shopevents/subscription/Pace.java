@@ -22,8 +22,12 @@ final class Pace {
     private final RateLimit limit;
     private final SubscriptionPaces paces;
     private final Duration longestHold;
-    /** No delivery before this (a downstream's Retry-After); null: none asked. */
-    private volatile Instant notBefore;
+    /** No delivery before this: a downstream's Retry-After heard here and not yet shared; null: none. */
+    private Instant heardHere;
+    /** ... and as the shared schedule has it (shared from here, or read by the control poll); null: none. */
+    private Instant shared;
+    /** When this instance last changed the shared schedule (System.nanoTime()): a poll read before is out of date. */
+    private long sharedAt = System.nanoTime();
 
     Pace(String subscription, RateLimit limit, SubscriptionPaces paces, Duration longestHold) {
         this.subscription = subscription;
@@ -78,18 +82,42 @@ final class Pace {
     }
 
     /** The downstream asked for this long without calls: on this instance at once (before its next call). */
-    void asked(Duration wait) {
-        heard(Instant.now().plus(wait));
+    synchronized void asked(Duration wait) {
+        heardHere = later(heardHere, Instant.now().plus(wait));
     }
 
-    /** ... and for every instance, through the shared schedule (after the batch that heard it). */
+    /**
+     * ... and for every instance, through the shared schedule (after the batch that heard it).
+     * From then on the schedule holds it, so that a resume anywhere ends it here too.
+     */
     void share(Duration wait) {
+        Instant until = Instant.now().plus(wait);
         paces.notBefore(subscription, wait);
+        synchronized (this) {
+            if (limit == null) {
+                shared = later(shared, until);
+            }
+            // a rate-limited subscription books its slots from the schedule, which holds the wait
+            if (heardHere != null && !heardHere.isAfter(until)) {
+                heardHere = null;
+            }
+            sharedAt = System.nanoTime();
+        }
+    }
+
+    /** An operator resumed the subscription: no downstream's wait holds it back any more, on any instance. */
+    void endWait() {
+        paces.endWait(subscription, limit == null ? Duration.ZERO : longestHold);
+        synchronized (this) {
+            heardHere = null;
+            shared = null;
+            sharedAt = System.nanoTime();
+        }
     }
 
     /** How long a downstream's Retry-After still holds every call back; zero when it does not. */
-    Duration heldBack() {
-        Instant until = notBefore;
+    synchronized Duration heldBack() {
+        Instant until = later(heardHere, shared);
         Instant now = Instant.now();
         return until == null || !until.isAfter(now) ? Duration.ZERO : Duration.between(now, until);
     }
@@ -98,17 +126,21 @@ final class Pace {
         return longestHold;
     }
 
-    /** The shared schedule's next slot lies this far ahead (the control poll). */
-    void ahead(Duration ahead) {
-        if (limit == null && ahead != null && !ahead.isNegative()) {
-            heard(Instant.now().plus(ahead));
+    /**
+     * The shared schedule's next slot lies this far ahead (null: not ahead), as the control poll
+     * read it at {@code readAt} (System.nanoTime()). It may end a wait (an operator's resume on
+     * another instance), unless this instance changed the schedule since the poll read it.
+     */
+    synchronized void ahead(Duration ahead, long readAt) {
+        if (limit != null) {
+            return; // its bookings read the schedule
         }
+        Instant until = ahead == null || ahead.isNegative() ? null : Instant.now().plus(ahead);
+        shared = readAt - sharedAt < 0 ? later(shared, until) : until;
     }
 
-    private synchronized void heard(Instant until) {
-        if (notBefore == null || until.isAfter(notBefore)) {
-            notBefore = until;
-        }
+    private static Instant later(Instant a, Instant b) {
+        return a == null ? b : b == null || a.isAfter(b) ? a : b;
     }
 
     RateLimit limit() {

@@ -54,7 +54,10 @@ public class Pauses {
         return true;
     }
 
-    /** Resumes it; false if it was not paused. */
+    /**
+     * Resumes it, and ends any wait its downstream asked for (Retry-After), on every instance: the
+     * operator says go. False if it was not paused (a wait is ended all the same).
+     */
     public boolean resume(String subscription) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         Optional<SubscriptionControls.Control> was = transaction.execute(status -> {
@@ -62,11 +65,11 @@ public class Pauses {
             before.ifPresent(row -> events.resumed(row, now));
             return before;
         });
+        registry.find(subscription).ifPresent(SubscriptionConsumer::resumed);
         if (was == null || was.isEmpty()) {
             return false;
         }
         log.info("subscription {} resumed (paused {} by {})", subscription, was.get().pausedAt(), was.get().pausedBy());
-        registry.find(subscription).ifPresent(SubscriptionConsumer::resumed);
         events.publishSoon();
         return true;
     }

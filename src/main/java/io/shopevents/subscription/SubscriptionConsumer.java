@@ -209,7 +209,9 @@ public class SubscriptionConsumer extends DefaultConsumer {
 
     /** Resumed by hand, on this instance: its consumers run when this returns. */
     void resumed() {
+        pace.endWait();
         consumerSwitch.resumed();
+        listener.resumed();
     }
 
     /** Its next slot is further away than it may hold messages for: they go back, and it takes none until then. */
@@ -224,7 +226,12 @@ public class SubscriptionConsumer extends DefaultConsumer {
             return; // still starting: it reads its row itself
         }
         streak.seen(row);
-        pace.ahead(ahead);
+        pace.ahead(ahead, readAt);
+        // a wait the schedule no longer holds (an operator resumed it on another instance) ends here too
+        Duration heldBack = pace.heldBack();
+        if (s.waitAtMost(ahead != null && ahead.compareTo(heldBack) > 0 ? ahead : heldBack, readAt)) {
+            listener.resumed();
+        }
         s.controlled(row, readAt);
     }
 

@@ -90,6 +90,15 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         }
     }
 
+    /** An operator resumed the subscription: what is held in place is attempted now, not when its wait would end. */
+    void resumed() {
+        if (holds != null) {
+            synchronized (holds) {
+                holds.attemptAllNow(this::attemptHeld);
+            }
+        }
+    }
+
     void close() {
         if (holds != null) {
             holds.close();
@@ -304,7 +313,8 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
             return;
         }
         delivery.outcome = Delivery.Outcome.PARK;
-        delivery.parkFor = wait == null ? parkingDelay() : atMost(wait);
+        // waiting: back in its queue soon, to wait there with the consumers stopped (a resume finds it there)
+        delivery.parkFor = wait == null ? parkingDelay() : atMost(Duration.ZERO);
     }
 
     private void applyOne(Delivery delivery) {
@@ -458,8 +468,13 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         }
     }
 
+    /**
+     * The back-off of the attempt, whatever a Retry-After asked: the subscription as a whole makes
+     * no call before that ends (Pace), and a resume may end it sooner, which a message waiting out
+     * the whole Retry-After in a retry queue would not see.
+     */
     private Duration retryDelay(Delivery delivery) {
-        return retry.delayAfter(delivery.attempt, RetryLaterException.askedFor(delivery.failure));
+        return retry.delayAfter(delivery.attempt);
     }
 
     /**
@@ -541,7 +556,7 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
         return atMost(circuit.openFor());
     }
 
-    /** The longest retry delay within this wait (else the shortest): back in the queue by its end, to wait there. */
+    /** The longest retry delay within this wait (else the shortest): back in the queue by its end. */
     private Duration atMost(Duration wait) {
         List<Duration> delays = retry.getDelays();
         return delays.stream().filter(d -> d.compareTo(wait) <= 0).max(Duration::compareTo)

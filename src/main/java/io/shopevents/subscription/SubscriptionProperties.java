@@ -84,19 +84,6 @@ public class SubscriptionProperties {
         public Duration delayAfter(int failedAttempt) {
             return delays.get(Math.min(Math.max(failedAttempt, 1), delays.size()) - 1);
         }
-
-        /**
-         * The wait after the given failed attempt when the downstream asked for at least
-         * {@code asked}: the shortest retry queue's delay that is both (else the longest).
-         */
-        public Duration delayAfter(int failedAttempt, Duration asked) {
-            Duration floor = delayAfter(failedAttempt);
-            if (asked == null || asked.compareTo(floor) <= 0) {
-                return floor;
-            }
-            return delays.stream().filter(d -> d.compareTo(asked) >= 0).min(Duration::compareTo)
-                    .orElseGet(() -> delays.stream().max(Duration::compareTo).orElseThrow());
-        }
     }
 
     public static class CircuitBreaker {

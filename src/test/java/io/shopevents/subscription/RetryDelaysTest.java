@@ -16,20 +16,9 @@ class RetryDelaysTest {
     }
 
     @Test
-    void withoutRetryAfterTheBackOffOfTheAttempt() {
-        assertThat(retry.delayAfter(2, null)).isEqualTo(Duration.ofSeconds(5));
-        assertThat(retry.delayAfter(9, null)).isEqualTo(Duration.ofMinutes(2));
-    }
-
-    @Test
-    void retryAfterIsRoundedUpToARetryQueuesDelay() {
-        assertThat(retry.delayAfter(1, Duration.ofSeconds(7))).isEqualTo(Duration.ofSeconds(30));
-        assertThat(retry.delayAfter(1, Duration.ofSeconds(5))).isEqualTo(Duration.ofSeconds(5));
-    }
-
-    @Test
-    void neverSoonerThanTheBackOffNorLaterThanTheLongestQueue() {
-        assertThat(retry.delayAfter(3, Duration.ofSeconds(2))).isEqualTo(Duration.ofSeconds(30));
-        assertThat(retry.delayAfter(1, Duration.ofHours(3))).isEqualTo(Duration.ofMinutes(2));
+    void theBackOffOfTheAttemptTheLastRepeating() {
+        assertThat(retry.delayAfter(1)).isEqualTo(Duration.ofSeconds(1));
+        assertThat(retry.delayAfter(2)).isEqualTo(Duration.ofSeconds(5));
+        assertThat(retry.delayAfter(9)).isEqualTo(Duration.ofMinutes(2));
     }
 }
