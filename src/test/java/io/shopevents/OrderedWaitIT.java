@@ -37,18 +37,23 @@ import static org.awaitility.Awaitility.await;
  * than a consumer holds messages) holds its events in place meanwhile: handing them back to the
  * queue at every wait counted each time as a delivery towards the queue's x-delivery-limit, and
  * the broker dead-lettered events that had waited a few times (an adversary's finding; here the
- * limit is 3, the waits 6). Every event arrives once, in order, and none is dead-lettered.
+ * limit is 3, the waits 6). Every event arrives once, in order, and none is dead-lettered. And an
+ * ordered subscription whose circuit breaker opened takes events again once its downstream is back.
  */
 @DirtiesContext
 class OrderedWaitIT extends IntegrationTest {
 
     private static final String NAME = "test-ordered-wait";
+    private static final String DOWN = "test-ordered-down";
     private static final int WAITS = 6;
 
     private static final AtomicInteger calls = new AtomicInteger();
     private static final AtomicInteger slowDowns = new AtomicInteger();
     /** Per key, the sequence numbers the partner took (2xx), in the order it got them. */
     private static final Map<String, List<Integer>> taken = new ConcurrentHashMap<>();
+    /** The partner of test-ordered-down answers 503 until then (ms). */
+    private static volatile long downUntil;
+    private static final Map<String, List<String>> takenAfterDown = new ConcurrentHashMap<>();
     private static final HttpServer receiver = startReceiver();
     private static final Path routes = routeFolder();
 
@@ -71,8 +76,10 @@ class OrderedWaitIT extends IntegrationTest {
 
     @AfterAll
     static void removeTheTestSubscription() throws Exception {
-        camel.getRouteController().stopRoute(NAME);
-        Broker.deleteQueue("shop.events." + NAME);
+        for (String name : List.of(NAME, DOWN)) {
+            camel.getRouteController().stopRoute(name);
+            Broker.deleteQueue("shop.events." + name);
+        }
         receiver.stop(0);
     }
 
@@ -104,6 +111,29 @@ class OrderedWaitIT extends IntegrationTest {
                 .doesNotContainAnyElementsOf(eventIds);
     }
 
+    /**
+     * The partner is down for 4 s: the circuit opens (3 failures in a row, 1 s here), and its
+     * half-open trial is an event tried again in place. That trial's failure went unreported, so
+     * the circuit stayed half-open, permitting nothing: every event of the subscription parked
+     * until its hold limit (20 min), then was dead-lettered, and so on for good.
+     */
+    @Test
+    void afterItsCircuitOpenedAnOrderedSubscriptionDeliversEverythingOnceTheDownstreamIsBack() {
+        downUntil = System.currentTimeMillis() + 4_000;
+        List<String> orders = List.of(unique("down-a"), unique("down-b"), unique("down-c"), unique("down-d"));
+        for (int seq = 0; seq < 8; seq++) {
+            assertThat(postJson("/api/payments", "{\"paymentId\":\"" + unique("p" + seq) + "\",\"orderId\":\""
+                    + orders.get(seq % 4) + "\",\"paymentAmount\":" + (seq + 1) + "}").statusCode()).isEqualTo(202);
+        }
+
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> takenAfterDown.values().stream().mapToInt(List::size).sum() >= 8);
+        for (int k = 0; k < 4; k++) {
+            assertThat(takenAfterDown.get(orders.get(k))).as("in order, each once")
+                    .containsExactly(String.valueOf(k + 1), String.valueOf(k + 5));
+        }
+    }
+
     private static HttpServer startReceiver() {
         try {
             HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -118,6 +148,16 @@ class OrderedWaitIT extends IntegrationTest {
 
     private static void receive(HttpExchange exchange) throws IOException {
         JsonNode event = new ObjectMapper().readTree(exchange.getRequestBody().readAllBytes());
+        if (exchange.getRequestURI().getPath().equals("/down")) {
+            if (System.currentTimeMillis() < downUntil) {
+                WebhookRoutes.answer(exchange, 503, "down");
+                return;
+            }
+            takenAfterDown.computeIfAbsent(event.at("/data/orderId").asText(), k -> new CopyOnWriteArrayList<>())
+                    .add(event.at("/data/paymentAmount").asText());
+            WebhookRoutes.answer(exchange, 204, "");
+            return;
+        }
         if (calls.incrementAndGet() <= WAITS) {
             slowDowns.incrementAndGet();
             exchange.getResponseHeaders().add("Retry-After", "2");
@@ -138,6 +178,9 @@ class OrderedWaitIT extends IntegrationTest {
                 java.nio.file.Files.delete(copy.resolve(other + ".camel.yaml"));
             }
             Broker.deleteQueue("shop.events." + NAME);
+            Broker.deleteQueue("shop.events." + DOWN);
+            WebhookRoutes.write(copy, DOWN, "payment_processed", "/down", List.of("orderBy: data.orderId", "maxAttempts: 100"),
+                    List.of());
             WebhookRoutes.write(copy, NAME, "order_shipped", "/wait", List.of("orderBy: data.orderId", "maxAttempts: 20"),
                     List.of());
             return copy;

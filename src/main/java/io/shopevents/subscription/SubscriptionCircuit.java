@@ -78,6 +78,20 @@ final class SubscriptionCircuit {
         breaker.onError(nanos, TimeUnit.NANOSECONDS, failure);
     }
 
+    /**
+     * An attempt in place (an ordered event tried again) failed. Retries of one event do not open
+     * the circuit, so its permission goes back unused; but as the one trial of a half-open circuit
+     * it tells that the downstream is still down. (Given back unreported, the trial's permission was
+     * lost: the circuit stayed half-open, permitting nothing, and the subscription parked every event.)
+     */
+    void failedInPlace(long nanos, Throwable failure) {
+        if (breaker.getState() == CircuitBreaker.State.HALF_OPEN) {
+            breaker.onError(nanos, TimeUnit.NANOSECONDS, failure);
+        } else {
+            breaker.releasePermission();
+        }
+    }
+
     /** CLOSED, OPEN or HALF_OPEN. */
     String state() {
         return breaker.getState().name();

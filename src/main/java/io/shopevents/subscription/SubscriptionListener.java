@@ -336,7 +336,9 @@ final class SubscriptionListener implements ChannelAwareBatchMessageListener {
                 // no call of this subscription on this instance before then, this batch's next one included
                 consumer.pace().asked(asked);
             }
-            if (!delivery.inPlace) {
+            if (delivery.inPlace) {
+                circuit.failedInPlace(System.nanoTime() - started, failure);
+            } else {
                 circuit.failed(System.nanoTime() - started, failure);
             }
         }
