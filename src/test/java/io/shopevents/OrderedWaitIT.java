@@ -18,7 +18,6 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -54,7 +52,7 @@ class OrderedWaitIT extends IntegrationTest {
     /** The partner of test-ordered-down answers 503 until then (ms). */
     private static volatile long downUntil;
     private static final Map<String, List<String>> takenAfterDown = new ConcurrentHashMap<>();
-    private static final HttpServer receiver = startReceiver();
+    private static final HttpServer receiver = WebhookRoutes.startReceiver(OrderedWaitIT::receive);
     private static final Path routes = routeFolder();
 
     private static CamelContext camel;
@@ -134,17 +132,6 @@ class OrderedWaitIT extends IntegrationTest {
         }
     }
 
-    private static HttpServer startReceiver() {
-        try {
-            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            server.setExecutor(Executors.newCachedThreadPool());
-            server.createContext("/", OrderedWaitIT::receive);
-            server.start();
-            return server;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     private static void receive(HttpExchange exchange) throws IOException {
         JsonNode event = new ObjectMapper().readTree(exchange.getRequestBody().readAllBytes());

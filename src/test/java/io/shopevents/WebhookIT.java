@@ -20,7 +20,6 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,7 +35,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -57,7 +55,7 @@ class WebhookIT extends IntegrationTest {
     private static final List<Call> calls = new CopyOnWriteArrayList<>();
     private static final Set<String> failedOnce = ConcurrentHashMap.newKeySet();
     private static final CountDownLatch releaseHungCalls = new CountDownLatch(1);
-    private static final HttpServer receiver = startReceiver();
+    private static final HttpServer receiver = WebhookRoutes.startReceiver(WebhookIT::receive);
     private static final Path routes = routesWithWebhooks();
 
     record Call(String path, Map<String, List<String>> headers, byte[] body) {
@@ -232,17 +230,6 @@ class WebhookIT extends IntegrationTest {
         return "{\"orderId\":\"" + orderId + "\",\"userId\":\"u\",\"orderTotal\":12.50}";
     }
 
-    private static HttpServer startReceiver() {
-        try {
-            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            server.setExecutor(Executors.newCachedThreadPool());
-            server.createContext("/", WebhookIT::receive);
-            server.start();
-            return server;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     private static void receive(HttpExchange exchange) throws IOException {
         byte[] body = exchange.getRequestBody().readAllBytes();

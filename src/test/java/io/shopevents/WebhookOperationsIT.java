@@ -17,7 +17,6 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -29,7 +28,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -68,7 +66,7 @@ class WebhookOperationsIT extends IntegrationTest {
     /** The partner of test-ops-held: asks for an hour's wait once, then takes every call. */
     private static final AtomicBoolean askedForAnHour = new AtomicBoolean();
     private static final Set<String> heldTaken = ConcurrentHashMap.newKeySet();
-    private static final HttpServer receiver = startReceiver();
+    private static final HttpServer receiver = WebhookRoutes.startReceiver(WebhookOperationsIT::receive);
     private static final Path routes = routesWithWebhooks();
 
     private static CamelContext camel;
@@ -355,17 +353,6 @@ class WebhookOperationsIT extends IntegrationTest {
 
     // --- the receiver and the routes
 
-    private static HttpServer startReceiver() {
-        try {
-            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            server.setExecutor(Executors.newCachedThreadPool());
-            server.createContext("/", WebhookOperationsIT::receive);
-            server.start();
-            return server;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     private static void receive(HttpExchange exchange) throws IOException {
         long arrived = System.currentTimeMillis();

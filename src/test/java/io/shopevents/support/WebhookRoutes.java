@@ -35,6 +35,20 @@ public final class WebhookRoutes {
         Files.writeString(routes.resolve(name + ".camel.yaml"), file);
     }
 
+    /** A receiver on a free loopback port, answering every call with this handler. */
+    public static com.sun.net.httpserver.HttpServer startReceiver(com.sun.net.httpserver.HttpHandler handler) {
+        try {
+            com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                    new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+            server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+            server.createContext("/", handler);
+            server.start();
+            return server;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Answers the call with this status and text (no body when the text is empty). */
     public static void answer(HttpExchange exchange, int status, String text) throws IOException {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
