@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * An Idempotency-Key holds across instances: two packaged instances on one PostgreSQL database
  * get the same key, at once, from eight clients; there is one event, and every client gets its
- * eventId.
+ * eventId. A call whose first run never answered, taken over by a retry on the other instance,
+ * publishes the very same event (source and id), though each instance names a source of its own.
  */
 class IdempotencyAcrossInstancesIT {
 
@@ -103,5 +104,48 @@ class IdempotencyAcrossInstancesIT {
         }
         assertThat(http.send(HttpRequest.newBuilder(one.uri("/api/orders/" + orderId)).header("X-API-Key", LOCAL_KEY).build(),
                 HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aRetryOnTheOtherInstanceTakingOverAnUnansweredCallPublishesTheSameEvent() throws Exception {
+        String key = UUID.randomUUID().toString();
+        String body = "{\"orderId\":\"idem-" + UUID.randomUUID() + "\",\"userId\":\"u\",\"orderTotal\":1}";
+        try (com.rabbitmq.client.Connection connection = new com.rabbitmq.client.ConnectionFactory().newConnection("idempotency test");
+             com.rabbitmq.client.Channel channel = connection.createChannel()) {
+            String published = channel.queueDeclare().getQueue(); // exclusive, gone with the connection
+            channel.queueBind(published, "shop.events", "order_placed");
+            String first = eventIdOf(keyedOrder(one, key, body));
+            // as if the first run had died before keeping its answer (its claim is old, no answer kept)
+            try (var db = java.sql.DriverManager.getConnection(Postgres.URL + "?currentSchema=" + schema, "postgres", "");
+                 var statement = db.prepareStatement("UPDATE idempotency_keys SET status = NULL, response = NULL,"
+                         + " claimed_at = claimed_at - INTERVAL '1 hour' WHERE idem_key = ?")) {
+                statement.setString(1, key);
+                assertThat(statement.executeUpdate()).isEqualTo(1);
+            }
+            String second = eventIdOf(keyedOrder(two, key, body));
+
+            assertThat(second).isEqualTo(first);
+            List<String> identities = new ArrayList<>();
+            for (com.rabbitmq.client.GetResponse message; (message = channel.basicGet(published, true)) != null; ) {
+                var event = mapper.readTree(message.getBody());
+                if (event.path("id").asText().equals(first)) {
+                    identities.add(event.path("source").asText() + " " + event.path("id").asText());
+                }
+            }
+            assertThat(identities).as("published twice, as the same event").hasSize(2);
+            assertThat(identities.get(1)).isEqualTo(identities.get(0));
+        }
+    }
+
+    private static HttpResponse<String> keyedOrder(AppProcess instance, String key, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(instance.uri("/api/orders"))
+                .header("Content-Type", "application/json").header("X-API-Key", LOCAL_KEY)
+                .header("Idempotency-Key", key).timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String eventIdOf(HttpResponse<String> response) throws Exception {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
+        return mapper.readTree(response.body()).get("eventId").asText();
     }
 }

@@ -8,7 +8,6 @@ import io.shopevents.event.CloudEvents;
 import io.shopevents.event.FieldError;
 import io.shopevents.event.InvalidEventException;
 import io.shopevents.event.JsonDocuments;
-import io.shopevents.event.EventIds;
 import io.shopevents.event.EventKey;
 import io.shopevents.rabbit.Publication;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -113,16 +112,14 @@ public class EventBatches {
         if (batch.size() > MAX_EVENTS) {
             throw new PayloadTooLargeException("a batch holds at most " + MAX_EVENTS + " events; this one has " + batch.size());
         }
-        Set<String> scopes = IncomingEvents.callerScopes(exchange);
         Outcome[] outcomes = new Outcome[batch.size()];
         List<Publication> valid = new ArrayList<>();
         List<Integer> indexes = new ArrayList<>();
         Map<EventKey, Integer> seen = new HashMap<>();
         Set<EventKey> producerIds = new HashSet<>();
-        String seed = exchange.getProperty(EventIds.SEED_PROPERTY, String.class);
         for (int i = 0; i < batch.size(); i++) {
             try {
-                CloudEvent event = incoming.check(batch.get(i), scopes, EventIds.of(seed, i));
+                CloudEvent event = incoming.check(batch.get(i), exchange, i);
                 Integer earlier = seen.putIfAbsent(new EventKey(event.source(), event.id()), i);
                 if (earlier != null) {
                     throw new InvalidEventException("the same event (source and id) as item " + earlier + " of this batch");

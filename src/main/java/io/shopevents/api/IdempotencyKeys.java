@@ -2,6 +2,7 @@ package io.shopevents.api;
 
 import io.shopevents.event.CloudEvents;
 import io.shopevents.event.EventIds;
+import io.shopevents.event.EventSources;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +34,8 @@ import java.util.regex.Pattern;
  * <li>the events a keyed call publishes have ids derived from the key's seed ({@link EventIds}):
  * a call whose process died before answering is taken over by a retry after
  * shop.idempotency.abandoned-after (60 s),
- * which publishes the same ids again, so every subscription applies each event once; an event of
+ * which publishes the same ids again under the same source (the first run's, kept with the key:
+ * the retry may reach another instance), so every subscription applies each event once; an event of
  * that first run that was withdrawn (its publication not confirmed) is refused, never re-sent;</li>
  * <li>the same key with the same method, path and body: the kept answer again (same eventId);
  * while the first call is still under way, the retry waits for its answer;</li>
@@ -57,13 +59,15 @@ public class IdempotencyKeys {
     private static final Logger log = LoggerFactory.getLogger(IdempotencyKeys.class);
 
     private final JdbcClient jdbc;
+    private final EventSources sources;
     private final Duration retention;
     private final Duration wait;
 
-    public IdempotencyKeys(JdbcClient jdbc, @Value("${shop.idempotency.retention}") Duration retention,
+    public IdempotencyKeys(JdbcClient jdbc, EventSources sources, @Value("${shop.idempotency.retention}") Duration retention,
                            @Value("${shop.idempotency.wait}") Duration wait,
                            @Value("${shop.idempotency.abandoned-after}") Duration abandoned) {
         this.jdbc = jdbc;
+        this.sources = sources;
         this.abandoned = abandoned;
         this.retention = retention;
         this.wait = wait;
@@ -110,7 +114,7 @@ public class IdempotencyKeys {
             String claim = UUID.randomUUID().toString();
             String seed = UUID.randomUUID().toString();
             if (insert(caller, key, hash, claim, seed)) {
-                owned(exchange, caller, key, claim, seed, false);
+                owned(exchange, caller, key, claim, seed, null);
                 return;
             }
             Optional<Kept> kept = find(caller, key);
@@ -130,13 +134,14 @@ public class IdempotencyKeys {
                 throw new Replay(row.status(), row.response());
             }
             if (row.claimedAt().isBefore(Instant.now().minus(abandoned))) {
-                // the first call never answered (its process died): run it again with the same event
-                // ids (a row of an older version has no seed: its events cannot be known again)
+                // the first call never answered (its process died): run it again with the same events
+                // (a row of an older version has no seed: its events cannot be known again)
                 String seedOfFirst = row.seed() != null ? row.seed() : seed;
+                String sourceOfFirst = row.sourceBase() != null ? row.sourceBase() : sources.base();
                 if (takeOver(caller, key, row.claim(), claim)) {
                     log.info("{} '{}' of {}: the call that claimed it at {} never answered; running it again with"
                             + " the same event ids", HEADER, key, caller, row.claimedAt());
-                    owned(exchange, caller, key, claim, seedOfFirst, true);
+                    owned(exchange, caller, key, claim, seedOfFirst, sourceOfFirst);
                     return;
                 }
                 continue;
@@ -148,13 +153,15 @@ public class IdempotencyKeys {
         }
     }
 
-    private static void owned(Exchange exchange, String caller, String key, String claim, String seed, boolean takeover) {
+    /** The call owns the key; a takeover publishes under the first run's seed and source base. */
+    private static void owned(Exchange exchange, String caller, String key, String claim, String seed, String takenOverBase) {
         exchange.setProperty(CLAIM_PROPERTY, claim);
         exchange.setProperty(KEY_PROPERTY, key);
         exchange.setProperty(CALLER_PROPERTY, caller);
         exchange.setProperty(EventIds.SEED_PROPERTY, seed);
-        if (takeover) {
+        if (takenOverBase != null) {
             exchange.setProperty(TAKEOVER_PROPERTY, true);
+            exchange.setProperty(EventSources.BASE_PROPERTY, takenOverBase);
         }
     }
 
@@ -238,20 +245,22 @@ public class IdempotencyKeys {
         exchange.getMessage().setBody(replay.body());
     }
 
-    private record Kept(String requestHash, String claim, String seed, Integer status, String response, Instant claimedAt) {
+    private record Kept(String requestHash, String claim, String seed, String sourceBase, Integer status, String response,
+                        Instant claimedAt) {
     }
 
     private boolean insert(String caller, String key, String hash, String claim, String seed) {
         try {
             return jdbc.sql("""
-                            INSERT INTO idempotency_keys (caller, idem_key, request_hash, claim, seed, claimed_at)
-                            VALUES (:caller, :key, :hash, :claim, :seed, :now)
+                            INSERT INTO idempotency_keys (caller, idem_key, request_hash, claim, seed, source_base, claimed_at)
+                            VALUES (:caller, :key, :hash, :claim, :seed, :base, :now)
                             ON CONFLICT DO NOTHING""")
                     .param("caller", caller)
                     .param("key", key)
                     .param("hash", hash)
                     .param("claim", claim)
                     .param("seed", seed)
+                    .param("base", sources.base())
                     .param("now", Timestamp.from(Instant.now()))
                     .update() == 1;
         } catch (DuplicateKeyException e) {
@@ -261,12 +270,12 @@ public class IdempotencyKeys {
 
     private Optional<Kept> find(String caller, String key) {
         return jdbc.sql("""
-                        SELECT request_hash, claim, seed, status, response, claimed_at FROM idempotency_keys
+                        SELECT request_hash, claim, seed, source_base, status, response, claimed_at FROM idempotency_keys
                         WHERE caller = :caller AND idem_key = :key""")
                 .param("caller", caller)
                 .param("key", key)
                 .query((rs, n) -> new Kept(rs.getString("request_hash"), rs.getString("claim"), rs.getString("seed"),
-                        (Integer) rs.getObject("status"), rs.getString("response"), rs.getTimestamp("claimed_at").toInstant()))
+                        rs.getString("source_base"), (Integer) rs.getObject("status"), rs.getString("response"), rs.getTimestamp("claimed_at").toInstant()))
                 .optional();
     }
 

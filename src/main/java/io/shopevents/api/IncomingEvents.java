@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.shopevents.event.CloudEvent;
 import io.shopevents.event.CloudEventReader;
 import io.shopevents.event.CustomEventTypes;
+import io.shopevents.event.EventIds;
 import io.shopevents.event.EventSources;
 import io.shopevents.event.EventType;
 import io.shopevents.event.FieldError;
@@ -46,8 +47,12 @@ public class IncomingEvents {
         this.tracing = tracing;
     }
 
-    /** The event to publish; throws {@link InvalidEventException} (400) or {@link ForbiddenException} (403). */
-    public CloudEvent check(JsonNode item, Set<String> scopes, String newId) {
+    /**
+     * The index-th event of the call to publish; throws {@link InvalidEventException} (400) or
+     * {@link ForbiddenException} (403). One without an id or source gets the call's ({@link EventIds},
+     * {@link EventSources#of(String, Exchange)}).
+     */
+    public CloudEvent check(JsonNode item, Exchange exchange, int index) {
         if (!item.isObject()) {
             throw new InvalidEventException("a CloudEvent in JSON is an object");
         }
@@ -67,14 +72,14 @@ public class IncomingEvents {
         }
         // as for a single call: a key without the type's scope hears 403 whatever the event holds
         String scope = builtIn != null ? builtIn.writeScope() : EventType.CUSTOM_WRITE_SCOPE;
-        if (type != null && !scopes.contains(scope)) {
+        if (type != null && !callerScopes(exchange).contains(scope)) {
             throw new ForbiddenException("this API key does not have the scope " + scope + " for " + type + " events");
         }
         if (!envelope.hasNonNull("id")) {
-            envelope.put("id", newId);
+            envelope.put("id", EventIds.of(exchange.getProperty(EventIds.SEED_PROPERTY, String.class), index));
         }
         if (!envelope.hasNonNull("source") && type != null) {
-            envelope.put("source", sources.of(builtIn != null ? builtIn.path() : CustomEventTypes.path(type)));
+            envelope.put("source", sources.of(builtIn != null ? builtIn.path() : CustomEventTypes.path(type), exchange));
         }
         CloudEvent event = reader.read(envelope);
         reader.checkData(event);
@@ -92,7 +97,7 @@ public class IncomingEvents {
 
     /** The scopes of the caller's API key (the call may run on a thread its security filter never saw). */
     @SuppressWarnings("unchecked")
-    static Set<String> callerScopes(Exchange exchange) {
+    private static Set<String> callerScopes(Exchange exchange) {
         Set<String> scopes = exchange.getProperty(ApiCall.SCOPES_PROPERTY, Set.class);
         return scopes == null ? Set.of() : scopes;
     }

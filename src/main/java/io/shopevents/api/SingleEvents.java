@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.shopevents.event.CloudEvent;
 import io.shopevents.event.CloudEvents;
-import io.shopevents.event.EventIds;
 import io.shopevents.event.JsonDocuments;
 import org.apache.camel.Exchange;
 import org.apache.camel.Header;
@@ -64,8 +63,7 @@ public class SingleEvents {
                     + " ce-specversion, ce-type, and the data as the body)"
                     + (attributes.isEmpty() ? "" : "; this call has ce-* headers but no ce-specversion"));
         }
-        CloudEvent event = incoming.check(item, IncomingEvents.callerScopes(exchange),
-                EventIds.of(exchange.getProperty(EventIds.SEED_PROPERTY, String.class), 0));
+        CloudEvent event = incoming.check(item, exchange, 0);
         exchange.setProperty(CloudEvents.TYPE_PROPERTY, event.type());
         exchange.setProperty(CloudEvents.ID_PROPERTY, event.id());
         exchange.setProperty(CloudEvents.SOURCE_PROPERTY, event.source());

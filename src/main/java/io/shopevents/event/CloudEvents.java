@@ -76,7 +76,7 @@ public class CloudEvents {
         if (builtIn == null && !customTypes.contains(type)) {
             throw new InvalidEventException("unknown event type '" + type + "'");
         }
-        String source = sources.of(builtIn != null ? builtIn.path() : CustomEventTypes.path(type));
+        String source = sources.of(builtIn != null ? builtIn.path() : CustomEventTypes.path(type), exchange);
         String subject = builtIn != null ? tree.path(builtIn.subjectField()).asText(null) : null;
         String id = EventIds.of(exchange.getProperty(EventIds.SEED_PROPERTY, String.class), 0);
         exchange.setProperty(ID_PROPERTY, id);
