@@ -138,6 +138,24 @@ class RouteFilesTest {
     }
 
     @Test
+    void keyGivenTwiceIsReportedWithBothLines(@TempDir Path dir) throws IOException {
+        Path broken = write(dir, "twice.yaml", """
+                - route:
+                    id: twice
+                    from:
+                      uri: subscription:twice?types=order_placed
+                      parameters:
+                        consumers: 2
+                        consumers: 4
+                      steps:
+                        - to: log:x
+                """);
+
+        assertThat(check.problems(broken)).singleElement().asString()
+                .isEqualTo(broken + ": is not valid YAML: the key 'consumers' appears twice in one mapping, on lines 6 and 7");
+    }
+
+    @Test
     void badSubscriptionFilterIsReportedWithFileAndLine(@TempDir Path dir) throws IOException {
         Path broken = write(dir, "broken-filter.yaml", """
                 - route:

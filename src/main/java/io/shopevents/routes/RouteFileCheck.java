@@ -195,6 +195,11 @@ public final class RouteFileCheck {
             for (NodeTuple tuple : mapping.getValue()) {
                 String key = ((ScalarNode) tuple.getKeyNode()).getValue();
                 String child = pointer + "/" + key.replace("~", "~0").replace("/", "~1");
+                if (object.has(key)) {
+                    // YAML wants keys unique; a loader keeps one of the two silently, an integrator meant both
+                    throw new IllegalArgumentException("the key '" + key + "' appears twice in one mapping, on lines "
+                            + lines.get(child) + " and " + (tuple.getKeyNode().getStartMark().getLine() + 1));
+                }
                 lines.put(child, tuple.getKeyNode().getStartMark().getLine() + 1);
                 object.set(key, toJson(tuple.getValueNode(), child, lines));
                 lines.put(child, tuple.getKeyNode().getStartMark().getLine() + 1);
