@@ -124,6 +124,10 @@ class CloudEventsHttpIT extends IntegrationTest {
         HttpResponse<String> other = send(binaryRequest(eventId + "-other", orderId).header("ce-city", "M%C3%BCnchen")
                 .header("Idempotency-Key", eventId));
         assertProblem(other, 422);
+        // and so with another Content-Type, which is the event's datacontenttype
+        HttpResponse<String> otherType = send(binaryRequest(eventId, orderId).header("ce-city", "M%C3%BCnchen")
+                .setHeader("Content-Type", "application/vnd.shop+json").header("Idempotency-Key", eventId));
+        assertProblem(otherType, 422);
     }
 
     @Test

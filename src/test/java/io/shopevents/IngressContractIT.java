@@ -309,6 +309,25 @@ class IngressContractIT extends IntegrationTest {
     }
 
     @Test
+    void aKeyGivenTwiceIs400AndPublishesNothing() {
+        String key = UUID.randomUUID().toString();
+        String body = "{\"orderId\":\"" + unique("twice") + "\",\"userId\":\"u\",\"orderTotal\":1}";
+        try (EventTap tap = new EventTap(rabbit)) {
+            assertThat(postWithKey(key, body).statusCode()).isEqualTo(202);
+            tap.next();
+
+            // a proxy that adds a copy of the header: joined, "k,other" would be a new key, and a new event
+            HttpResponse<String> twice = send(HttpRequest.newBuilder(uri("/api/orders")).header("Content-Type", "application/json")
+                    .header("Idempotency-Key", key).header("Idempotency-Key", "other-" + key)
+                    .POST(HttpRequest.BodyPublishers.ofString(body)));
+
+            assertProblem(twice, 400);
+            assertThat(json(twice.body()).get("detail").asText()).contains("Idempotency-Key is given 2 times");
+            assertNothingPublished(tap);
+        }
+    }
+
+    @Test
     void aKeyThatIsNotPrintableAsciiIs400() {
         assertProblem(postWithKey("a key with spaces", "{\"orderId\":\"1\",\"userId\":\"u\",\"orderTotal\":1}"), 400);
     }

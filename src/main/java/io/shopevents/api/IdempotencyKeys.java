@@ -99,10 +99,15 @@ public class IdempotencyKeys {
      * (409) when the first call is still under way after the wait.
      */
     public void claim(Exchange exchange) {
-        String given = exchange.getMessage().getHeader(HEADER, String.class);
-        if (given == null) {
+        Object header = exchange.getMessage().getHeader(HEADER);
+        if (header == null) {
             return;
         }
+        if (header instanceof java.util.List<?> values && values.size() != 1) {
+            // joined, "k1,k2" would be a new key, and the retry a new event
+            throw new BadRequestException(HEADER + " is given " + values.size() + " times; a request has one key");
+        }
+        String given = exchange.getMessage().getHeader(HEADER, String.class);
         String key = unquoted(given.strip());
         if (!KEY.matcher(key).matches()) {
             throw new BadRequestException(HEADER + " must be 1 to 255 printable ASCII characters (a UUID, say)");
@@ -305,9 +310,15 @@ public class IdempotencyKeys {
             // the query is part of the request: ?subscription=a&limit=1 is another call than ?subscription=b
             String query = exchange.getMessage().getHeader(Exchange.HTTP_QUERY, "", String.class);
             digest.update((method + " " + path + (query.isEmpty() ? "" : "?" + query) + "\n").getBytes(StandardCharsets.UTF_8));
-            // one CloudEvent in binary mode: its attributes are part of the request
-            CloudEventHeaders.of(exchange).forEach((name, value) ->
+            // one CloudEvent in binary mode: its attributes are part of the request, and so is its
+            // Content-Type, the event's datacontenttype
+            java.util.Map<String, String> attributes = CloudEventHeaders.of(exchange);
+            attributes.forEach((name, value) ->
                     digest.update(("ce-" + name + ": " + value + "\n").getBytes(StandardCharsets.UTF_8)));
+            if (!attributes.isEmpty()) {
+                String contentType = exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, "", String.class);
+                digest.update(("content-type: " + contentType.strip() + "\n").getBytes(StandardCharsets.UTF_8));
+            }
             byte[] body = exchange.getMessage().getBody(byte[].class);
             if (body != null) {
                 digest.update(body);
