@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessException;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.TransactionException;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -84,7 +85,8 @@ public class UnconfirmedEvents {
                 status.setRollbackOnly();
                 return Fate.APPLIED;
             });
-        } catch (DataAccessException e) {
+        } catch (DataAccessException | TransactionException e) {
+            // no transaction to begin (the database is down) as much as a failed statement
             log.warn("event {} was not confirmed and cannot be withdrawn ({}); a copy that reached a queue"
                     + " may still be applied", eventId, e.getMessage());
             return Fate.UNKNOWN;
