@@ -5,7 +5,6 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.util.UriUtils;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -45,15 +44,9 @@ public class CloudEventHeaders {
     }
 
     private static String decoded(String name, Object value) {
-        if (value instanceof List<?> values) {
-            if (values.size() != 1) {
-                throw new BadRequestException("header " + name + " is given " + values.size() + " times; a CloudEvent"
-                        + " attribute has one value");
-            }
-            value = values.get(0);
-        }
+        String single = RequestHeaders.single(name, value, "a CloudEvent attribute has one value");
         try {
-            return UriUtils.decode(String.valueOf(value), StandardCharsets.UTF_8);
+            return UriUtils.decode(String.valueOf(single), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             throw new BadRequestException("header " + name + " is not validly percent-encoded: " + e.getMessage());
         }

@@ -19,6 +19,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -99,15 +100,11 @@ public class IdempotencyKeys {
      * (409) when the first call is still under way after the wait.
      */
     public void claim(Exchange exchange) {
-        Object header = exchange.getMessage().getHeader(HEADER);
-        if (header == null) {
+        // given twice and joined, "k1,k2" would be a new key, and the retry a new event
+        String given = RequestHeaders.single(HEADER, exchange.getMessage().getHeader(HEADER), "a request has one key");
+        if (given == null) {
             return;
         }
-        if (header instanceof java.util.List<?> values && values.size() != 1) {
-            // joined, "k1,k2" would be a new key, and the retry a new event
-            throw new BadRequestException(HEADER + " is given " + values.size() + " times; a request has one key");
-        }
-        String given = exchange.getMessage().getHeader(HEADER, String.class);
         String key = unquoted(given.strip());
         if (!KEY.matcher(key).matches()) {
             throw new BadRequestException(HEADER + " must be 1 to 255 printable ASCII characters (a UUID, say)");
@@ -280,7 +277,8 @@ public class IdempotencyKeys {
                 .param("caller", caller)
                 .param("key", key)
                 .query((rs, n) -> new Kept(rs.getString("request_hash"), rs.getString("claim"), rs.getString("seed"),
-                        rs.getString("source_base"), (Integer) rs.getObject("status"), rs.getString("response"), rs.getTimestamp("claimed_at").toInstant()))
+                        rs.getString("source_base"), (Integer) rs.getObject("status"), rs.getString("response"),
+                        rs.getTimestamp("claimed_at").toInstant()))
                 .optional();
     }
 
@@ -312,7 +310,7 @@ public class IdempotencyKeys {
             digest.update((method + " " + path + (query.isEmpty() ? "" : "?" + query) + "\n").getBytes(StandardCharsets.UTF_8));
             // one CloudEvent in binary mode: its attributes are part of the request, and so is its
             // Content-Type, the event's datacontenttype
-            java.util.Map<String, String> attributes = CloudEventHeaders.of(exchange);
+            Map<String, String> attributes = CloudEventHeaders.of(exchange);
             attributes.forEach((name, value) ->
                     digest.update(("ce-" + name + ": " + value + "\n").getBytes(StandardCharsets.UTF_8)));
             if (!attributes.isEmpty()) {
